@@ -21,8 +21,11 @@
  *    llseek) are provided by the backend, which delivers struct cxl_event
  *    records.  The fd is reserved but not installed; the caller installs
  *    it with fd_install() once nothing can fail any more, or, on error,
- *    calls put_unused_fd() and fput() after setting the file's ops to
- *    ones with no release hook.
+ *    calls put_unused_fd() and fput(); the caller's release hook then
+ *    finds no context of its own and must call fd_release().
+ *  - fd_mmap() maps the context's host map and installs vm_ops whose only
+ *    operation is .fault: the driver calls it from a fault handler of its
+ *    own (which maps an all-ones page while the context is in error).
  */
 #ifndef _CXLFLASH_BACKEND_H
 #define _CXLFLASH_BACKEND_H
@@ -31,6 +34,8 @@
 #include <linux/fs.h>
 #include <linux/interrupt.h>
 #include <linux/mm.h>
+
+struct cxlflash_aux_dev;
 
 struct cxlflash_backend_ops {
 	struct module *module;

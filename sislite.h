@@ -19,6 +19,7 @@
 #ifndef _SISLITE_H
 #define _SISLITE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 typedef u16 ctx_hndl_t;
@@ -432,6 +433,6 @@ struct sisl_rht_entry_f1 {
 /* Chunk geometry used for virtual LUNs */
 #define MC_RHT_NMASK		16
 #define MC_CHUNK_SHIFT		MC_RHT_NMASK
-#define MC_CHUNK_SIZE		(1ULL << MC_CHUNK_SHIFT)
+#define MC_CHUNK_SIZE		BIT_ULL(MC_CHUNK_SHIFT)
 
 #endif /* _SISLITE_H */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cxlflash: user contexts (the superpipe) and LUN bookkeeping.
+ */
+#ifndef _CXLFLASH_SUPERPIPE_H
+#define _CXLFLASH_SUPERPIPE_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "uapi/scsi/cxlflash_ioctl.h"
+#include "common.h"
+#include "vlun.h"
+
+#define MAX_RHT_PER_CONTEXT	(PAGE_SIZE / SISL_RHT_ENTRY_SIZE)
+#define MAX_CONTEXT_IRQS	4
+
+enum lun_mode {
+	MODE_NONE = 0,
+	MODE_VIRTUAL,
+	MODE_PHYSICAL
+};
+
+/*
+ * A LUN as the whole driver knows it, keyed by WWID and shared by every
+ * adapter that sees it: capacity, access mode and the chunk allocator of
+ * its virtual LUNs.  @mutex protects mode, users and the capacity fields.
+ */
+struct glun_info {
+	u64 max_lba;			/* from READ CAPACITY(16) */
+	u32 blk_len;
+	enum lun_mode mode;
+	int users;			/* open resource handles */
+	u8 wwid[CXLFLASH_WWID_LEN];
+	struct mutex mutex;		/* mode, users, max_lba, blk_len */
+	struct blka blka;		/* virtual LUN chunks */
+	struct list_head list;		/* on global.gluns */
+};
+
+/*
+ * A LUN as one adapter knows it: its id on each port it was enabled on
+ * and its slot in the AFU's LUN tables.  Protected by global.mutex.
+ */
+struct llun_info {
+	u64 lun_id[CXLFLASH_MAX_FC_PORTS];	/* AFU-format LUN id per port */
+	u32 lun_index;			/* LUN table slot */
+	u32 host_no;
+	u32 port_sel;			/* ports enabled through MANAGE_LUN */
+	bool in_table;
+	atomic_t attach_cnt;		/* contexts this LUN is attached to */
+	u8 wwid[CXLFLASH_WWID_LEN];
+	struct glun_info *parent;
+	struct list_head list;		/* on cfg->lluns */
+};
+
+/* One LUN attached to a context */
+struct lun_access {
+	struct llun_info *lli;
+	struct scsi_device *sdev;	/* holds a reference */
+	struct list_head list;
+};
+
+/*
+ * A user context.  @mutex protects everything below it; it is taken
+ * after cfg->ctx_tbl_list_mutex (see get_context()).
+ */
+struct ctx_info {
+	struct sisl_ctrl_map __iomem *ctrl_map;	/* NULL while in error */
+	struct sisl_rht_entry *rht_start;	/* one page, zeroed */
+	u32 rht_out;			/* open handles */
+	u32 rht_perms;			/* SISL_RHT_PERM_* from the open mode */
+	struct llun_info **rht_lun;	/* handle -> LUN */
+	u8 *rht_needs_ws;		/* handle -> asked for WRITE SAME */
+	u32 *rht_lxt_cap;		/* handle -> LXT entries allocated */
+
+	u64 ctxid;			/* opaque id given to the user */
+	u64 irqs;
+	pid_t pid;			/* tgid of the owner */
+	bool initialized;
+	bool unavail;			/* mutex dropped for a long operation */
+	bool err_recovery_active;	/* on ctx_err_recovery, maps read 0xFF */
+
+	struct mutex mutex;		/* the fields above */
+	struct kref kref;		/* one per attached LUN */
+	void *ctx;			/* backend context */
+	struct cxlflash_cfg *cfg;
+	struct list_head luns;		/* struct lun_access */
+	const struct vm_operations_struct *cxl_mmap_vmops; /* backend's */
+	struct file *file;		/* adapter fd (fd2) */
+	struct list_head list;		/* on ctx_err_recovery */
+};
+
+/* Context id: generation tag in the upper half, hardware id in the lower */
+#define CTX_ID_PE(ctxid)	((u32)((ctxid) & 0xFFFFFFFFULL))
+#define ENCODE_CTXID(gen, pe)	(((u64)(gen) << 32) | (pe))
+
+/* get_context() flags */
+enum ctx_ctrl {
+	CTX_CTRL_CLONE		= (1 << 1),	/* owner is the parent process */
+	CTX_CTRL_ERR		= (1 << 2),	/* search the error list only */
+	CTX_CTRL_ERR_FALLBACK	= (1 << 3),	/* table, then error list */
+	CTX_CTRL_NOPID		= (1 << 4),	/* no owner check */
+	CTX_CTRL_FILE		= (1 << 5),	/* look up by adapter file */
+};
+
+struct cxlflash_global {
+	struct mutex mutex;		/* gluns, every llun list, err_page */
+	struct list_head gluns;
+	struct page *err_page;		/* all 0xFF, for contexts in error */
+};
+
+extern struct cxlflash_global global;
+
+/* superpipe.c */
+struct ctx_info *get_context(struct cxlflash_cfg *cfg, u64 rctxit, void *arg,
+			     enum ctx_ctrl ctx_ctrl);
+void put_context(struct ctx_info *ctxi);
+struct sisl_rht_entry *get_rhte(struct ctx_info *ctxi, res_hndl_t rhndl,
+				struct llun_info *lli);
+struct sisl_rht_entry *rhte_checkout(struct ctx_info *ctxi,
+				     struct llun_info *lli);
+void rhte_checkin(struct ctx_info *ctxi, struct sisl_rht_entry *rhte);
+int cxlflash_lun_attach(struct glun_info *gli, enum lun_mode mode, bool locked);
+void cxlflash_lun_detach(struct glun_info *gli);
+int cxlflash_check_lun_access(struct cxlflash_cfg *cfg, struct glun_info *gli);
+int read_cap16(struct scsi_device *sdev, struct llun_info *lli);
+int _cxlflash_disk_release(struct scsi_device *sdev, struct llun_info *lli,
+			   struct ctx_info *ctxi,
+			   struct dk_cxlflash_release *release);
+int _cxlflash_disk_detach(struct scsi_device *sdev, struct llun_info *lli,
+			  struct ctx_info *ctxi,
+			  struct dk_cxlflash_detach *detach);
+struct dentry *cxlflash_debugfs_add(struct cxlflash_cfg *cfg);
+int cxlflash_drop_rwsem_for(struct cxlflash_cfg *cfg);
+int cxlflash_retake_rwsem(struct cxlflash_cfg *cfg);
+void cxlflash_debugfs_init(void);
+void cxlflash_debugfs_exit(void);
+
+/* lunmgt.c */
+struct llun_info *find_and_create_lun(struct scsi_device *sdev, u8 *wwid);
+bool cxlflash_sdev_superpipe(struct scsi_device *sdev);
+
+/* vlun.c */
+int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
+			  struct ctx_info *ctxi,
+			  struct dk_cxlflash_resize *resize);
+int cxlflash_vlun_resize(struct scsi_device *sdev, void *arg);
+int cxlflash_disk_virtual_open(struct scsi_device *sdev, void *arg);
+int cxlflash_disk_clone(struct scsi_device *sdev, void *arg);
+void cxlflash_restore_luntable(struct cxlflash_cfg *cfg);
+void cxlflash_release_luntable(struct cxlflash_cfg *cfg, struct llun_info *lli);
+void cxlflash_ba_terminate(struct blka *blka);
+u64 vlun_last_lba(struct glun_info *gli, u32 lxt_cnt);
+
+#endif /* _CXLFLASH_SUPERPIPE_H */

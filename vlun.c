@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cxlflash: virtual LUNs.
+ *
+ * A physical LUN in virtual mode is cut into chunks of MC_CHUNK_SIZE
+ * blocks.  A virtual LUN is a resource handle in Format 0 whose LBA
+ * translation table (LXT) lists its chunks; the AFU translates every
+ * command through it and refuses LBAs past its end.  Chunks are zeroed
+ * (WRITE SAME, with UNMAP when the AFU supports it) before they return to
+ * the free pool, so no tenant ever reads another's data.
+ *
+ * Growing fails with -ENOSPC, changing nothing, when the LUN has fewer
+ * free chunks than asked for (the historical driver grew partially).
+ */
+
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <asm/unaligned.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+#include <linux/blkdev.h>
+
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_eh.h>
+#include <scsi/scsi_host.h>
+
+#include "main.h"
+#include "superpipe.h"
+#include "vlun.h"
+
+#define LXT_MIN_ENTRIES		8
+#define WS_TIMEOUT		(30 * HZ)
+#define WS_RETRIES		5
+/* one WRITE SAME covers at most this many blocks */
+#define WS_MAX_BLOCKS		BIT(22)
+
+/* ---------------------------------------------------------------------- */
+/* Chunk allocator                                                        */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * ba_init() - set up the allocator of a LUN
+ * @blka: allocator (its mutex initialised by the caller).
+ * @nchunk: chunks in the LUN.
+ *
+ * Return: 0, -EINVAL for an empty LUN, -ENOMEM.
+ */
+int ba_init(struct blka *blka, u64 nchunk)
+{
+	u64 i;
+
+	if (nchunk == 0 || nchunk > U32_MAX)
+		return -EINVAL;
+
+	blka->free_stack = kvmalloc_array(nchunk, sizeof(u32), GFP_KERNEL);
+	blka->alloc_map = kvcalloc(BITS_TO_LONGS(nchunk), sizeof(long),
+				   GFP_KERNEL);
+	blka->clone_cnt = kvzalloc(nchunk, GFP_KERNEL);
+	if (!blka->free_stack || !blka->alloc_map || !blka->clone_cnt) {
+		ba_terminate(blka);
+		return -ENOMEM;
+	}
+
+	/* popped in ascending order: chunk 0 first */
+	for (i = 0; i < nchunk; i++)
+		blka->free_stack[i] = (u32)(nchunk - 1 - i);
+	blka->nfree = nchunk;
+	blka->nchunk = nchunk;
+	return 0;
+}
+
+void ba_terminate(struct blka *blka)
+{
+	kvfree(blka->free_stack);
+	kvfree(blka->alloc_map);
+	kvfree(blka->clone_cnt);
+	blka->free_stack = NULL;
+	blka->alloc_map = NULL;
+	blka->clone_cnt = NULL;
+	blka->nchunk = 0;
+	blka->nfree = 0;
+}
+
+/* Allocate one chunk; blka->mutex held.  -ENOSPC when none is free. */
+s64 ba_alloc(struct blka *blka)
+{
+	u32 chunk;
+
+	if (!blka->nfree)
+		return -ENOSPC;
+	chunk = blka->free_stack[--blka->nfree];
+	__set_bit(chunk, blka->alloc_map);
+	return chunk;
+}
+
+/*
+ * Drop a reference to a chunk; blka->mutex held.
+ * Return: 1 when the chunk went back to the pool, 0 when clones still
+ * hold it, -EINVAL for a chunk that is not allocated.
+ */
+int ba_free(struct blka *blka, u64 chunk)
+{
+	if (chunk >= blka->nchunk || !test_bit(chunk, blka->alloc_map))
+		return -EINVAL;
+	if (blka->clone_cnt[chunk]) {
+		blka->clone_cnt[chunk]--;
+		return 0;
+	}
+	__clear_bit(chunk, blka->alloc_map);
+	blka->free_stack[blka->nfree++] = (u32)chunk;
+	return 1;
+}
+
+/* One more reference to an allocated chunk; blka->mutex held. */
+int ba_clone(struct blka *blka, u64 chunk)
+{
+	if (chunk >= blka->nchunk || !test_bit(chunk, blka->alloc_map))
+		return -EINVAL;
+	if (blka->clone_cnt[chunk] == MAX_AUN_CLONE_CNT)
+		return -EIO;
+	blka->clone_cnt[chunk]++;
+	return 0;
+}
+
+u64 ba_space(struct blka *blka)
+{
+	return blka->nfree;
+}
+
+void cxlflash_ba_terminate(struct blka *blka)
+{
+	mutex_lock(&blka->mutex);
+	ba_terminate(blka);
+	mutex_unlock(&blka->mutex);
+}
+
+/**
+ * vlun_last_lba() - last LBA of a virtual LUN, in 4 KiB units
+ * @gli: the physical LUN.
+ * @lxt_cnt: chunks of the virtual LUN.
+ *
+ * Return: the last LBA, all ones for an empty virtual LUN.
+ */
+u64 vlun_last_lba(struct glun_info *gli, u32 lxt_cnt)
+{
+	if (!lxt_cnt || !gli->blk_len)
+		return U64_MAX;
+	return (u64)lxt_cnt * MC_CHUNK_SIZE * gli->blk_len /
+	       CXLFLASH_BLOCK_SIZE - 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* LUN table                                                              */
+/* ---------------------------------------------------------------------- */
+
+static __be64 __iomem *port_luns(struct cxlflash_cfg *cfg, int port)
+{
+	struct sisl_global_map __iomem *g = &cfg->afu->afu_map->global;
+	int idx = port % CXLFLASH_NUM_FC_PORTS_PER_BANK;
+
+	if (port / CXLFLASH_NUM_FC_PORTS_PER_BANK == 0)
+		return g->fc_port0[idx];
+	return g->fc_port1[idx];
+}
+
+static void write_luntable(struct cxlflash_cfg *cfg, struct llun_info *lli)
+{
+	int port;
+
+	for (port = 0; port < cfg->num_fc_ports; port++)
+		if (lli->port_sel & (1U << port))
+			cxl_writeq(lli->lun_id[port],
+				   &port_luns(cfg, port)[lli->lun_index]);
+}
+
+/*
+ * Give a LUN a slot in the AFU's per-port LUN tables (the LXT names LUNs
+ * by slot).  Slots come from a per-adapter IDA and go back when the LUN
+ * leaves superpipe mode on every port.  Called with global.mutex held.
+ */
+static int init_luntable(struct cxlflash_cfg *cfg, struct llun_info *lli)
+{
+	int slot;
+
+	if (lli->in_table) {
+		/* a port may have been enabled since */
+		write_luntable(cfg, lli);
+		return 0;
+	}
+	if (!lli->port_sel || lli->port_sel >= (1U << cfg->num_fc_ports))
+		return -EIO;
+
+	slot = ida_alloc_max(&cfg->lun_slots, CXLFLASH_LUN_SLOTS - 1,
+			     GFP_KERNEL);
+	if (slot < 0)
+		return slot == -ENOSPC ? -ENOSPC : slot;
+	lli->lun_index = slot;
+	write_luntable(cfg, lli);
+	lli->in_table = true;
+	return 0;
+}
+
+/**
+ * cxlflash_release_luntable() - give a LUN's slot back
+ * @cfg: adapter.
+ * @lli: LUN leaving superpipe mode on its last port.
+ *
+ * Called with global.mutex held.
+ */
+void cxlflash_release_luntable(struct cxlflash_cfg *cfg, struct llun_info *lli)
+{
+	int port;
+
+	if (!lli->in_table)
+		return;
+	if (cfg->afu->afu_map && READ_ONCE(cfg->state) == STATE_NORMAL)
+		for (port = 0; port < cfg->num_fc_ports; port++)
+			cxl_writeq(0, &port_luns(cfg, port)[lli->lun_index]);
+	ida_free(&cfg->lun_slots, lli->lun_index);
+	lli->in_table = false;
+}
+
+/* After an AFU reset: program the LUN tables again. */
+void cxlflash_restore_luntable(struct cxlflash_cfg *cfg)
+{
+	struct llun_info *lli;
+
+	mutex_lock(&global.mutex);
+	list_for_each_entry(lli, &cfg->lluns, list)
+		if (lli->in_table)
+			write_luntable(cfg, lli);
+	mutex_unlock(&global.mutex);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Zeroing                                                                */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * WRITE SAME(16) of zeros (with UNMAP when the AFU supports it) over
+ * [lba, lba + nblks) through the midlayer and the master context.  Called
+ * with the ioctl semaphore dropped.
+ */
+static int write_same16(struct scsi_device *sdev, u64 lba, u64 nblks)
+{
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	u32 blk_len = sdev->sector_size ? sdev->sector_size : 512;
+	u64 ws_max, n;
+	u8 cdb[16];
+	u8 *zero;
+	int result;
+	int rc = 0;
+
+	/* the block layer's limit, never zero (0 would mean "to the end") */
+	ws_max = (u64)sdev->request_queue->limits.max_write_zeroes_sectors *
+		 512 / blk_len;
+	if (ws_max == 0 || ws_max > WS_MAX_BLOCKS)
+		ws_max = ws_max ? WS_MAX_BLOCKS : MC_CHUNK_SIZE;
+
+	zero = kzalloc(blk_len, GFP_KERNEL);
+	if (!zero)
+		return -ENOMEM;
+
+	while (nblks) {
+		n = min(nblks, ws_max);
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = WRITE_SAME_16;
+		cdb[1] = cfg->ws_unmap ? 0x08 : 0;
+		put_unaligned_be64(lba, &cdb[2]);
+		put_unaligned_be32((u32)n, &cdb[10]);
+
+		result = scsi_execute_req(sdev, cdb, DMA_TO_DEVICE, zero,
+					  blk_len, NULL, WS_TIMEOUT,
+					  WS_RETRIES, NULL);
+		if (result) {
+			dev_err(cfg->dev, "WRITE SAME(16) at %llu failed, result=%08x\n",
+				lba, result);
+			rc = -EIO;
+			break;
+		}
+		lba += n;
+		nblks -= n;
+	}
+	kfree(zero);
+	return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Zero a set of chunks, coalescing neighbours into one command. */
+static int zero_chunks(struct scsi_device *sdev, u32 *chunks, u64 n)
+{
+	u64 i = 0, j;
+	int rc;
+
+	sort(chunks, n, sizeof(u32), cmp_u32, NULL);
+	while (i < n) {
+		j = i + 1;
+		while (j < n && chunks[j] == chunks[j - 1] + 1)
+			j++;
+		rc = write_same16(sdev, (u64)chunks[i] << MC_CHUNK_SHIFT,
+				  (j - i) << MC_CHUNK_SHIFT);
+		if (rc)
+			return rc;
+		i = j;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Resize                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static u32 lxt_capacity(u32 cnt)
+{
+	if (!cnt)
+		return 0;
+	return max_t(u32, LXT_MIN_ENTRIES, roundup_pow_of_two(cnt));
+}
+
+static int grow_lxt(struct cxlflash_cfg *cfg, struct llun_info *lli,
+		    struct ctx_info *ctxi, res_hndl_t rhndl,
+		    struct sisl_rht_entry *rhte, u32 new_cnt)
+{
+	struct glun_info *gli = lli->parent;
+	struct blka *blka = &gli->blka;
+	u64 *lxt_old = (u64 *)(uintptr_t)rhte->lxt_start;
+	u32 cur = rhte->lxt_cnt, cap = ctxi->rht_lxt_cap[rhndl];
+	u32 delta = new_cnt - cur, i, newcap = cap;
+	u64 *lxt = lxt_old;
+	u64 tail;
+	s64 chunk;
+	int rc;
+
+	if (new_cnt > cap) {
+		newcap = lxt_capacity(new_cnt);
+		lxt = kvcalloc(newcap, sizeof(u64), GFP_KERNEL);
+		if (!lxt)
+			return -ENOMEM;
+		if (cur)
+			memcpy(lxt, lxt_old, cur * sizeof(u64));
+	}
+
+	tail = ((u64)lli->lun_index << LXT_LUNIDX_SHIFT) |
+	       ((u64)SISL_RHT_PERM_RW << LXT_PERM_SHIFT) | lli->port_sel;
+
+	mutex_lock(&blka->mutex);
+	if (ba_space(blka) < delta) {
+		mutex_unlock(&blka->mutex);
+		if (lxt != lxt_old)
+			kvfree(lxt);
+		return -ENOSPC;
+	}
+	for (i = cur; i < new_cnt; i++) {
+		chunk = ba_alloc(blka);
+		lxt[i] = ((u64)chunk << MC_CHUNK_SHIFT) | tail;
+	}
+	mutex_unlock(&blka->mutex);
+
+	/* entries, then the table, then the count */
+	dma_wmb();
+	WRITE_ONCE(rhte->lxt_start, (u64)(uintptr_t)lxt);
+	dma_wmb();
+	WRITE_ONCE(rhte->lxt_cnt, new_cnt);
+	dma_wmb();
+	ctxi->rht_lxt_cap[rhndl] = newcap;
+
+	rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
+			       SISL_AFU_SYNC_LW);
+	if (rc) {
+		/* the AFU may still look at the old table: keep it */
+		dev_err(cfg->dev, "sync after grow failed: %d\n", rc);
+		cxlflash_schedule_async_reset(cfg);
+		return -EAGAIN;
+	}
+	if (lxt != lxt_old)
+		kvfree(lxt_old);
+	return 0;
+}
+
+/*
+ * Shrink: the AFU must stop using the removed entries (count first, then
+ * table, then a heavyweight sync) before their chunks are zeroed and
+ * freed.  The context is kept (unavail) with its mutex and the ioctl
+ * semaphore dropped while zeroing.
+ */
+static int shrink_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
+		      struct llun_info *lli, struct ctx_info *ctxi,
+		      res_hndl_t rhndl, struct sisl_rht_entry *rhte,
+		      u32 new_cnt)
+{
+	struct glun_info *gli = lli->parent;
+	struct blka *blka = &gli->blka;
+	u64 *lxt_old = (u64 *)(uintptr_t)rhte->lxt_start;
+	u32 cur = rhte->lxt_cnt, cap = ctxi->rht_lxt_cap[rhndl];
+	u32 delta = cur - new_cnt, i, newcap = cap, nzero = 0;
+	u64 *lxt = lxt_old;
+	u32 *freed;
+	int rc = 0, frc;
+
+	freed = kvmalloc_array(delta, sizeof(u32), GFP_KERNEL);
+	if (!freed)
+		return -ENOMEM;
+	for (i = 0; i < delta; i++)
+		freed[i] = (u32)(lxt_old[new_cnt + i] >> MC_CHUNK_SHIFT);
+
+	if (new_cnt == 0) {
+		lxt = NULL;
+		newcap = 0;
+	} else if (new_cnt * 4 < cap) {
+		newcap = lxt_capacity(new_cnt);
+		lxt = kvcalloc(newcap, sizeof(u64), GFP_KERNEL);
+		if (!lxt) {
+			lxt = lxt_old;	/* keep the big table */
+			newcap = cap;
+		} else {
+			memcpy(lxt, lxt_old, new_cnt * sizeof(u64));
+		}
+	}
+
+	WRITE_ONCE(rhte->lxt_cnt, new_cnt);
+	dma_wmb();
+	WRITE_ONCE(rhte->lxt_start, (u64)(uintptr_t)lxt);
+	dma_wmb();
+	ctxi->rht_lxt_cap[rhndl] = newcap;
+
+	if (!ctxi->err_recovery_active) {
+		rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
+				       SISL_AFU_SYNC_HW);
+		if (rc) {
+			dev_err(cfg->dev, "sync after shrink failed: %d\n", rc);
+			cxlflash_schedule_async_reset(cfg);
+			/* chunks stay allocated: the AFU may use them */
+			kvfree(freed);
+			return -EAGAIN;
+		}
+	}
+	if (lxt != lxt_old)
+		kvfree(lxt_old);
+
+	/* zero what goes back to the pool (not chunks clones still use) */
+	mutex_lock(&blka->mutex);
+	for (i = 0; i < delta; i++)
+		if (blka->clone_cnt[freed[i]] == 0)
+			freed[nzero++] = freed[i];
+		else
+			ba_free(blka, freed[i]);
+	mutex_unlock(&blka->mutex);
+
+	if (nzero) {
+		ctxi->unavail = true;
+		mutex_unlock(&ctxi->mutex);
+		up_read(&cfg->ioctl_rwsem);
+		rc = zero_chunks(sdev, freed, nzero);
+		frc = cxlflash_retake_rwsem(cfg);
+		mutex_lock(&ctxi->mutex);
+		ctxi->unavail = false;
+		if (rc || frc) {
+			/*
+			 * Chunks that could not be scrubbed are never handed
+			 * out again (they stay allocated, owned by nobody).
+			 */
+			dev_err(cfg->dev, "%u chunks could not be zeroed, withheld\n",
+				nzero);
+			kvfree(freed);
+			return 0;
+		}
+		mutex_lock(&blka->mutex);
+		for (i = 0; i < nzero; i++)
+			ba_free(blka, freed[i]);
+		mutex_unlock(&blka->mutex);
+	}
+	kvfree(freed);
+	return 0;
+}
+
+/**
+ * _cxlflash_vlun_resize() - change the size of a virtual LUN
+ * @sdev: device the request came through.
+ * @lli: LUN record.
+ * @ctxi: context, locked, or NULL to look it up from @resize.
+ * @resize: request; req_size in 4 KiB units, last_lba returned.
+ *
+ * Return: 0, -EINVAL, -ENOSPC, -ENOMEM or -EAGAIN (sync failed; the new
+ * size is in effect and a retry is expected to succeed).
+ */
+int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
+			  struct ctx_info *ctxi,
+			  struct dk_cxlflash_resize *resize)
+{
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	struct glun_info *gli = lli->parent;
+	res_hndl_t rhndl = resize->rsrc_handle;
+	struct sisl_rht_entry *rhte;
+	bool put_ctx = false;
+	u64 nsectors, new_cnt;
+	int rc = 0;
+
+	if (!gli->blk_len)
+		return -EINVAL;
+	if (resize->req_size > U64_MAX / CXLFLASH_BLOCK_SIZE)
+		return -EINVAL;
+	nsectors = resize->req_size * CXLFLASH_BLOCK_SIZE / gli->blk_len;
+	new_cnt = DIV_ROUND_UP(nsectors, MC_CHUNK_SIZE);
+	if (new_cnt > U32_MAX)
+		return -ENOSPC;
+
+	if (!ctxi) {
+		ctxi = get_context(cfg, resize->context_id, lli,
+				   CTX_CTRL_ERR_FALLBACK);
+		if (!ctxi)
+			return -EINVAL;
+		put_ctx = true;
+	}
+
+	if (gli->mode != MODE_VIRTUAL || rhndl >= MAX_RHT_PER_CONTEXT) {
+		rc = -EINVAL;
+		goto out;
+	}
+	rhte = get_rhte(ctxi, rhndl, lli);
+	if (!rhte || SISL_RHT_FMT(rhte->fp) != SISL_RHT_FMT0) {
+		rc = -EINVAL;
+		goto out;
+	}
+
+	if (new_cnt > rhte->lxt_cnt) {
+		rc = grow_lxt(cfg, lli, ctxi, rhndl, rhte, (u32)new_cnt);
+	} else if (new_cnt < rhte->lxt_cnt) {
+		rc = shrink_lxt(cfg, sdev, lli, ctxi, rhndl, rhte, (u32)new_cnt);
+	} else if (!ctxi->err_recovery_active) {
+		/* same size: a sync repairs an earlier failed one */
+		rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
+				       SISL_AFU_SYNC_HW) ? -EAGAIN : 0;
+	}
+	if (rc && rc != -EAGAIN)
+		goto out;
+
+	resize->hdr.return_flags = 0;
+	resize->last_lba = vlun_last_lba(gli, rhte->lxt_cnt);
+out:
+	if (put_ctx)
+		put_context(ctxi);
+	return rc;
+}
+
+int cxlflash_vlun_resize(struct scsi_device *sdev, void *arg)
+{
+	return _cxlflash_vlun_resize(sdev, sdev->hostdata, NULL, arg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* USER_VIRTUAL                                                           */
+/* ---------------------------------------------------------------------- */
+
+/* First virtual user of a LUN: size its chunk allocator. */
+static int init_vlun(struct glun_info *gli)
+{
+	struct blka *blka = &gli->blka;
+	int rc = 0;
+
+	mutex_lock(&blka->mutex);
+	if (!blka->nchunk)
+		rc = ba_init(blka, (gli->max_lba + 1) >> MC_CHUNK_SHIFT);
+	mutex_unlock(&blka->mutex);
+	return rc == -EINVAL ? -ENOSPC : rc;
+}
+
+int cxlflash_disk_virtual_open(struct scsi_device *sdev, void *arg)
+{
+	struct dk_cxlflash_uvirtual *virt = arg;
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	struct llun_info *lli = sdev->hostdata;
+	struct glun_info *gli = lli->parent;
+	struct dk_cxlflash_resize resize;
+	struct sisl_rht_entry *rhte;
+	struct ctx_info *ctxi;
+	res_hndl_t rhndl;
+	int rc;
+
+	if (gli->max_lba == 0) {
+		rc = read_cap16(sdev, lli);
+		if (rc)
+			return rc;
+	}
+
+	ctxi = get_context(cfg, virt->context_id, lli, 0);
+	if (!ctxi)
+		return -EINVAL;
+
+	mutex_lock(&gli->mutex);
+	if (gli->mode == MODE_NONE) {
+		rc = init_vlun(gli);
+		if (rc) {
+			mutex_unlock(&gli->mutex);
+			goto out;
+		}
+	}
+	rc = cxlflash_lun_attach(gli, MODE_VIRTUAL, true);
+	mutex_unlock(&gli->mutex);
+	if (rc)
+		goto out;
+
+	mutex_lock(&global.mutex);
+	rc = init_luntable(cfg, lli);
+	mutex_unlock(&global.mutex);
+	if (rc)
+		goto err_detach;
+
+	rhte = rhte_checkout(ctxi, lli);
+	if (!rhte) {
+		rc = -EMFILE;
+		goto err_detach;
+	}
+	rhndl = rhte - ctxi->rht_start;
+
+	rhte->lxt_start = 0;
+	rhte->lxt_cnt = 0;
+	rhte->fp = SISL_RHT_FP(SISL_RHT_FMT0, ctxi->rht_perms);
+	dma_wmb();
+	rhte->nmask = MC_RHT_NMASK;
+	ctxi->rht_lxt_cap[rhndl] = 0;
+	ctxi->rht_needs_ws[rhndl] =
+		!!(virt->hdr.flags & DK_CXLFLASH_UVIRTUAL_NEED_WRITE_SAME);
+
+	memset(&resize, 0, sizeof(resize));
+	resize.context_id = ctxi->ctxid;
+	resize.rsrc_handle = rhndl;
+	resize.req_size = virt->lun_size;
+	if (virt->lun_size) {
+		rc = _cxlflash_vlun_resize(sdev, lli, ctxi, &resize);
+		if (rc && rc != -EAGAIN) {
+			rhte->nmask = 0;
+			rhte_checkin(ctxi, rhte);
+			goto err_detach;
+		}
+	} else {
+		resize.last_lba = U64_MAX;
+	}
+
+	virt->hdr.return_flags = hweight32(lli->port_sel) > 1 ?
+				 DK_CXLFLASH_ALL_PORTS_ACTIVE : 0;
+	virt->rsrc_handle = rhndl;
+	virt->last_lba = resize.last_lba;
+	put_context(ctxi);
+	return rc;
+
+err_detach:
+	cxlflash_lun_detach(gli);
+out:
+	put_context(ctxi);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* VLUN_CLONE                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* Undo a cloned handle: drop its chunk references and the entry. */
+static void unclone_handle(struct ctx_info *ctxi, struct glun_info *gli,
+			   res_hndl_t i)
+{
+	struct sisl_rht_entry *rhte = &ctxi->rht_start[i];
+	u64 *lxt = (u64 *)(uintptr_t)rhte->lxt_start;
+	u32 j, cnt = rhte->lxt_cnt;
+
+	WRITE_ONCE(rhte->lxt_cnt, 0);
+	WRITE_ONCE(rhte->lxt_start, 0);
+	dma_wmb();
+	mutex_lock(&gli->blka.mutex);
+	for (j = 0; j < cnt; j++)
+		ba_free(&gli->blka, lxt[j] >> MC_CHUNK_SHIFT);
+	mutex_unlock(&gli->blka.mutex);
+	kvfree(lxt);
+	ctxi->rht_lxt_cap[i] = 0;
+	rhte_checkin(ctxi, rhte);
+	cxlflash_lun_detach(gli);
+}
+
+/**
+ * cxlflash_disk_clone() - DK_CXLFLASH_VLUN_CLONE
+ * @sdev: device the request came through.
+ * @arg: struct dk_cxlflash_clone.
+ *
+ * Called by a forked child: every virtual LUN handle of the parent's
+ * context on this LUN is recreated at the same index in the child's
+ * context, sharing the parent's chunks (clone references), with the
+ * permissions both contexts have.  The destination must have this LUN
+ * attached and no open handles.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, -EIO (a chunk has too many clones) or
+ * -EAGAIN (sync failure); on failure the destination is unchanged.
+ */
+int cxlflash_disk_clone(struct scsi_device *sdev, void *arg)
+{
+	struct dk_cxlflash_clone *clone = arg;
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	struct llun_info *lli = sdev->hostdata;
+	struct glun_info *gli = lli->parent;
+	struct ctx_info *src, *dst;
+	struct sisl_rht_entry *s, *d;
+	u32 perms, i, j, n = 0;
+	u32 *done;
+	u64 *lxt;
+	int rc = 0;
+
+	if (clone->context_id_src == clone->context_id_dst)
+		return -EINVAL;
+	if (gli->mode != MODE_VIRTUAL)
+		return -EINVAL;
+
+	src = get_context(cfg, clone->context_id_src, lli, CTX_CTRL_CLONE);
+	if (!src)
+		return -EINVAL;
+	dst = get_context(cfg, clone->context_id_dst, lli, 0);
+	if (!dst) {
+		put_context(src);
+		return -EINVAL;
+	}
+	if (dst->rht_out) {
+		rc = -EINVAL;
+		goto out;
+	}
+
+	done = kcalloc(MAX_RHT_PER_CONTEXT, sizeof(*done), GFP_KERNEL);
+	if (!done) {
+		rc = -ENOMEM;
+		goto out;
+	}
+
+	perms = src->rht_perms & dst->rht_perms;
+	for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
+		s = get_rhte(src, i, lli);
+		if (!s || SISL_RHT_FMT(s->fp) != SISL_RHT_FMT0)
+			continue;
+
+		lxt = NULL;
+		if (s->lxt_cnt) {
+			lxt = kvcalloc(lxt_capacity(s->lxt_cnt), sizeof(u64),
+				       GFP_KERNEL);
+			if (!lxt) {
+				rc = -ENOMEM;
+				goto unwind;
+			}
+			memcpy(lxt, (u64 *)(uintptr_t)s->lxt_start,
+			       s->lxt_cnt * sizeof(u64));
+		}
+
+		mutex_lock(&gli->blka.mutex);
+		for (j = 0; j < s->lxt_cnt; j++) {
+			rc = ba_clone(&gli->blka, lxt[j] >> MC_CHUNK_SHIFT);
+			if (rc)
+				break;
+		}
+		if (rc) {
+			while (j-- > 0)
+				ba_free(&gli->blka, lxt[j] >> MC_CHUNK_SHIFT);
+			mutex_unlock(&gli->blka.mutex);
+			kvfree(lxt);
+			goto unwind;
+		}
+		mutex_unlock(&gli->blka.mutex);
+
+		rc = cxlflash_lun_attach(gli, MODE_VIRTUAL, false);
+		if (rc) {
+			mutex_lock(&gli->blka.mutex);
+			for (j = 0; j < s->lxt_cnt; j++)
+				ba_free(&gli->blka, lxt[j] >> MC_CHUNK_SHIFT);
+			mutex_unlock(&gli->blka.mutex);
+			kvfree(lxt);
+			goto unwind;
+		}
+
+		d = &dst->rht_start[i];
+		dst->rht_lun[i] = lli;
+		dst->rht_out++;
+		dst->rht_lxt_cap[i] = s->lxt_cnt ? lxt_capacity(s->lxt_cnt) : 0;
+		d->fp = SISL_RHT_FP_CLONE(s->fp, perms);
+		WRITE_ONCE(d->lxt_start, (u64)(uintptr_t)lxt);
+		dma_wmb();
+		WRITE_ONCE(d->lxt_cnt, s->lxt_cnt);
+		dma_wmb();
+		d->nmask = s->nmask;
+		done[n++] = i;
+
+		rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(dst->ctxid), i,
+				       SISL_AFU_SYNC_LW);
+		if (rc) {
+			rc = -EAGAIN;
+			goto unwind;
+		}
+	}
+	kfree(done);
+	clone->hdr.return_flags = 0;
+	goto out;
+
+unwind:
+	while (n-- > 0)
+		unclone_handle(dst, gli, done[n]);
+	if (!dst->err_recovery_active)
+		cxlflash_afu_sync(cfg->afu, CTX_ID_PE(dst->ctxid), 0,
+				  SISL_AFU_SYNC_HW);
+	kfree(done);
+out:
+	put_context(dst);
+	put_context(src);
+	return rc;
+}
