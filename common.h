@@ -242,6 +242,7 @@ int cxlflash_wait_for_reset(struct cxlflash_cfg *cfg, bool interruptible);
 int cxlflash_ioctl(struct scsi_device *sdev, unsigned int cmd, void __user *arg);
 void cxlflash_stop_term_user_contexts(struct cxlflash_cfg *cfg);
 void cxlflash_mark_contexts_error(struct cxlflash_cfg *cfg);
+int cxlflash_alloc_errpage(void);
 void cxlflash_free_errpage(void);
 bool cxlflash_lun_fenced(struct scsi_device *sdev);
 

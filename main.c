@@ -239,6 +239,15 @@ static int send_cmd_ioarrin(struct afu *afu, struct afu_cmd *cmd)
 		rc = SCSI_MLQUEUE_HOST_BUSY;
 		goto out;
 	}
+	/*
+	 * An AFU that cannot see the store (the emulated one polls) only
+	 * lowers cmd_room when it consumes the entry: the mailbox counts as
+	 * full while IOARRIN still holds an address.
+	 */
+	if (cxl_readq(&hwq->host_map->ioarrin)) {
+		rc = SCSI_MLQUEUE_HOST_BUSY;
+		goto out;
+	}
 	if (--hwq->room < 0) {
 		room = cxl_readq(&hwq->host_map->cmd_room);
 		if (room <= 0 || room == -1) {
@@ -704,25 +713,16 @@ static int context_reset(struct hwq *hwq, __be64 __iomem *reset_reg)
 
 	spin_lock_irqsave(&hwq->hrrq_slock, hrrq_flags);
 	if (!rc) {
-		/* harvest what completed, then restart the queues */
+		/*
+		 * Harvest what completed before the reset.  Both sides keep
+		 * their RRQ position and toggle; the SQ head moved up to our
+		 * tail, so the whole ring is free again once the rest is
+		 * flushed.
+		 */
 		process_hrrq(hwq, &doneq, -1);
-		memset(hwq->rrq_entry, 0, sizeof(hwq->rrq_entry));
-		hwq->hrrq_curr = hwq->hrrq_start;
-		hwq->toggle = 1;
-		cxl_writeq((u64)(uintptr_t)hwq->hrrq_start,
-			   &hwq->host_map->rrq_start);
-		cxl_writeq((u64)(uintptr_t)hwq->hrrq_end,
-			   &hwq->host_map->rrq_end);
-		if (afu_is_sq_cmd_mode(hwq->afu)) {
-			hwq->hsq_curr = hwq->hsq_start;
-			atomic_set(&hwq->hsq_credits, NUM_SQ_ENTRY - 1);
-			cxl_writeq((u64)(uintptr_t)hwq->hsq_start,
-				   &hwq->host_map->sq_start);
-			cxl_writeq((u64)(uintptr_t)hwq->hsq_end,
-				   &hwq->host_map->sq_end);
-		} else {
+		atomic_set(&hwq->hsq_credits, NUM_SQ_ENTRY - 1);
+		if (!afu_is_sq_cmd_mode(hwq->afu))
 			hwq->room = cxl_readq(&hwq->host_map->cmd_room);
-		}
 	}
 	spin_unlock_irqrestore(&hwq->hrrq_slock, hrrq_flags);
 
@@ -1884,7 +1884,8 @@ static ssize_t afu_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(afu_version);
 
-static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+static ssize_t adapter_state_show(struct device *dev,
+				  struct device_attribute *attr,
 			  char *buf)
 {
 	static const char * const names[] = {
@@ -1897,7 +1898,7 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 
 	return sysfs_emit(buf, "%s\n", names[READ_ONCE(cfg->state)]);
 }
-static DEVICE_ATTR_RO(state);
+static DEVICE_ATTR_RO(adapter_state);
 
 static ssize_t user_contexts_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
@@ -1923,7 +1924,7 @@ static struct attribute *cxlflash_host_attrs[] = {
 	&dev_attr_num_hwqs.attr,
 	&dev_attr_hwq_mode.attr,
 	&dev_attr_afu_version.attr,
-	&dev_attr_state.attr,
+	&dev_attr_adapter_state.attr,
 	&dev_attr_user_contexts.attr,
 	NULL
 };
@@ -2127,10 +2128,14 @@ static int __init cxlflash_init(void)
 	int rc;
 
 	cxlflash_list_init();
+	rc = cxlflash_alloc_errpage();
+	if (rc)
+		return rc;
 	cxlflash_debugfs_init();
 	rc = auxiliary_driver_register(&cxlflash_driver);
 	if (rc) {
 		cxlflash_debugfs_exit();
+		cxlflash_free_errpage();
 		return rc;
 	}
 	return 0;

@@ -38,8 +38,13 @@
 
 struct cxlflash_global global;
 
-/* adapter file -> adapter, for the release path (file ops are shared) */
+/* adapter file -> struct cxlflash_file (file ops are shared) */
 static DEFINE_XARRAY(cxlflash_files);
+
+/* a file whose backend context was released by hand */
+static const struct file_operations cxlflash_null_fops = {
+	.owner = THIS_MODULE,
+};
 
 static struct dentry *cxlflash_debugfs_root;
 
@@ -636,26 +641,32 @@ static int cxlflash_disk_detach(struct scsi_device *sdev, void *arg)
 /* The adapter file (fd2)                                                 */
 /* ---------------------------------------------------------------------- */
 
-static struct page *get_err_page(struct cxlflash_cfg *cfg)
+/*
+ * Per adapter file state, found from the file without taking any lock: the
+ * fault handler may run while the AFU (which can fault on user memory too)
+ * holds its own locks, so it must not wait for ours.  Lives as long as the
+ * file.
+ */
+struct cxlflash_file {
+	struct cxlflash_cfg *cfg;
+	const struct vm_operations_struct *backend_vmops;
+	bool in_error;			/* window reads all ones */
+};
+
+static inline struct cxlflash_file *file_state(struct file *file)
 {
-	struct page *err_page = READ_ONCE(global.err_page);
+	return xa_load(&cxlflash_files, (unsigned long)file);
+}
 
-	if (err_page)
-		return err_page;
+/* The window of @file reads all ones from now on. */
+static void file_set_error(struct file *file, bool err)
+{
+	struct cxlflash_file *cf = file ? file_state(file) : NULL;
 
-	mutex_lock(&global.mutex);
-	err_page = global.err_page;
-	if (!err_page) {
-		err_page = alloc_page(GFP_KERNEL);
-		if (err_page) {
-			memset(page_address(err_page), 0xFF, PAGE_SIZE);
-			WRITE_ONCE(global.err_page, err_page);
-		} else {
-			dev_err(cfg->dev, "cannot allocate the error page\n");
-		}
-	}
-	mutex_unlock(&global.mutex);
-	return err_page;
+	if (cf)
+		WRITE_ONCE(cf->in_error, err);
+	if (file && err)
+		unmap_mapping_range(file->f_mapping, 0, 0, 1);
 }
 
 /*
@@ -667,28 +678,13 @@ static struct page *get_err_page(struct cxlflash_cfg *cfg)
 static vm_fault_t cxlflash_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct file *file = vma->vm_file;
-	struct cxlflash_cfg *cfg = xa_load(&cxlflash_files, (unsigned long)file);
-	struct ctx_info *ctxi = NULL;
-	struct page *err_page;
-	vm_fault_t rc;
+	struct cxlflash_file *cf = file_state(vma->vm_file);
+	struct page *err_page = READ_ONCE(global.err_page);
 
-	if (cfg)
-		ctxi = get_context(cfg, 0, file, CTX_CTRL_FILE |
-				   CTX_CTRL_ERR_FALLBACK | CTX_CTRL_NOPID);
+	if (cf && !READ_ONCE(cf->in_error) && cf->backend_vmops)
+		return cf->backend_vmops->fault(vmf);
 
-	if (ctxi && !ctxi->err_recovery_active) {
-		rc = ctxi->cxl_mmap_vmops->fault(vmf);
-		put_context(ctxi);
-		return rc;
-	}
-	if (ctxi)
-		put_context(ctxi);
-
-	if (vmf->flags & FAULT_FLAG_WRITE)
-		return VM_FAULT_SIGBUS;
-	err_page = cfg ? get_err_page(cfg) : NULL;
-	if (!err_page)
+	if ((vmf->flags & FAULT_FLAG_WRITE) || !err_page)
 		return VM_FAULT_SIGBUS;
 	return vmf_insert_mixed_prot(vma, vmf->address,
 				     page_to_pfn_t(err_page),
@@ -708,16 +704,18 @@ static const struct vm_operations_struct cxlflash_mmap_vmops = {
 
 static int cxlflash_cxl_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct cxlflash_cfg *cfg = xa_load(&cxlflash_files, (unsigned long)file);
+	struct cxlflash_file *cf = file_state(file);
+	struct cxlflash_cfg *cfg;
 	struct ctx_info *ctxi;
 	int rc;
 
-	if (!cfg)
+	if (!cf)
 		return -ENODEV;
+	cfg = cf->cfg;
 
 	ctxi = get_context(cfg, 0, file, CTX_CTRL_FILE);
 	if (!ctxi) {
-		/* not ours, in error, or another process's */
+		/* in error, recovered elsewhere, or another process's */
 		return -EIO;
 	}
 
@@ -726,7 +724,7 @@ static int cxlflash_cxl_mmap(struct file *file, struct vm_area_struct *vma)
 		goto out;
 
 	/* the backend's fault handler is called through ours */
-	ctxi->cxl_mmap_vmops = vma->vm_ops;
+	WRITE_ONCE(cf->backend_vmops, vma->vm_ops);
 	vma->vm_ops = &cxlflash_mmap_vmops;
 	vma->vm_flags |= VM_MIXEDMAP;
 out:
@@ -741,14 +739,16 @@ out:
  */
 static int cxlflash_cxl_release(struct inode *inode, struct file *file)
 {
-	struct cxlflash_cfg *cfg = xa_erase(&cxlflash_files, (unsigned long)file);
+	struct cxlflash_file *cf = xa_erase(&cxlflash_files, (unsigned long)file);
 	struct dk_cxlflash_detach detach = { 0 };
 	struct lun_access *lun_access;
+	struct cxlflash_cfg *cfg;
 	struct ctx_info *ctxi;
 	int rc = 0;
 
-	if (!cfg)
+	if (WARN_ON_ONCE(!cf))
 		return 0;
+	cfg = cf->cfg;
 
 	down_read(&cfg->ioctl_rwsem);
 	ctxi = get_context(cfg, 0, file, CTX_CTRL_FILE | CTX_CTRL_ERR_FALLBACK |
@@ -772,6 +772,7 @@ static int cxlflash_cxl_release(struct inode *inode, struct file *file)
 	up_read(&cfg->ioctl_rwsem);
 
 	rc = cfg->ops->fd_release(inode, file);
+	kfree(cf);
 	atomic_dec(&cfg->num_user_contexts);
 	wake_up_all(&cfg->reset_waitq);
 	return rc;
@@ -793,15 +794,23 @@ static int new_backend_context(struct cxlflash_cfg *cfg, u64 irqs,
 			       int *pep)
 {
 	const struct cxlflash_backend_ops *ops = cfg->ops;
+	struct cxlflash_file *cf;
 	struct file *file;
 	void *ctx;
 	int fd = -1;
 	int pe;
 	int rc;
 
+	cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+	if (!cf)
+		return -ENOMEM;
+	cf->cfg = cfg;
+
 	ctx = ops->dev_context_init(cfg->adev);
-	if (IS_ERR_OR_NULL(ctx))
-		return ctx ? PTR_ERR(ctx) : -ENOMEM;
+	if (IS_ERR_OR_NULL(ctx)) {
+		rc = ctx ? PTR_ERR(ctx) : -ENOMEM;
+		goto err_free;
+	}
 
 	rc = ops->start_work(ctx, irqs);
 	if (rc)
@@ -819,15 +828,22 @@ static int new_backend_context(struct cxlflash_cfg *cfg, u64 irqs,
 		goto err_stop;
 	}
 
-	/* from here on the file owns the backend context */
-	rc = xa_err(xa_store(&cxlflash_files, (unsigned long)file, cfg,
+	/*
+	 * From here on the file owns the backend context: errors go through
+	 * fput() and the release hook, which needs the file's state.
+	 */
+	rc = xa_err(xa_store(&cxlflash_files, (unsigned long)file, cf,
 			     GFP_KERNEL));
-	atomic_inc(&cfg->num_user_contexts);
 	if (rc) {
+		/* no state: release the backend context by hand */
 		put_unused_fd(fd);
+		ops->fd_release(file_inode(file), file);
+		file->f_op = &cxlflash_null_fops;
 		fput(file);
+		kfree(cf);
 		return rc;
 	}
+	atomic_inc(&cfg->num_user_contexts);
 
 	*ctxp = ctx;
 	*filep = file;
@@ -839,6 +855,8 @@ err_stop:
 	ops->stop_context(ctx);
 err_release:
 	ops->release_context(ctx);
+err_free:
+	kfree(cf);
 	return rc;
 }
 
@@ -1134,13 +1152,6 @@ out:
 /* Errors and RECOVER_AFU                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Zap every mapping of the context window: the next access faults. */
-static void unmap_context(struct ctx_info *ctxi, struct file *file)
-{
-	if (file)
-		unmap_mapping_range(file->f_mapping, 0, 0, 1);
-}
-
 /*
  * An adapter reset is about to happen (or happened): every user context
  * moves to the error list, its provisioning is forgotten and its window
@@ -1161,7 +1172,7 @@ void cxlflash_mark_contexts_error(struct cxlflash_cfg *cfg)
 		list_add(&ctxi->list, &cfg->ctx_err_recovery);
 		ctxi->err_recovery_active = true;
 		ctxi->ctrl_map = NULL;
-		unmap_context(ctxi, ctxi->file);
+		file_set_error(ctxi->file, true);
 		mutex_unlock(&ctxi->mutex);
 	}
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
@@ -1220,7 +1231,7 @@ static int recover_context(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
 	cfg->ctx_tbl[pe] = ctxi;
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
 
-	unmap_context(ctxi, old_file);
+	file_set_error(old_file, true);
 	*fdp = fd;
 	return 0;
 }
@@ -1335,6 +1346,17 @@ void cxlflash_stop_term_user_contexts(struct cxlflash_cfg *cfg)
 		wait_event_timeout(cfg->reset_waitq,
 				   !atomic_read(&cfg->num_user_contexts), HZ);
 	}
+}
+
+int cxlflash_alloc_errpage(void)
+{
+	struct page *err_page = alloc_page(GFP_KERNEL);
+
+	if (!err_page)
+		return -ENOMEM;
+	memset(page_address(err_page), 0xFF, PAGE_SIZE);
+	global.err_page = err_page;
+	return 0;
 }
 
 void cxlflash_free_errpage(void)

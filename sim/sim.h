@@ -21,6 +21,9 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/idr.h>
+#include <linux/wait.h>
 
 #include "../sislite.h"
 #include "../backend.h"
@@ -135,5 +138,157 @@ void sim_debugfs_adapter_del(struct sim_adapter *a);
 /* configfs.c */
 int sim_configfs_init(void);
 void sim_configfs_exit(void);
+
+/* ---------------------------------------------------------------------- */
+/* Adapter and context internals (afu.c, ctx.c, debugfs.c, main.c)         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Semantics of the sim_xfer_*() helpers (afu.c): bytes beyond x->len are
+ * never written to the host: sim_xfer_to_host() and sim_xfer_zero_host()
+ * silently drop them (the IOASA then reports the shortfall as a residual),
+ * sim_xfer_from_host() returns -EINVAL for a range that does not lie
+ * inside the buffer.  x->done is advanced to the end of every successful
+ * copy.
+ */
+
+/*
+ * LUN RESET task management (lun.c): queue the 0x29/0x03 unit attention on
+ * the LUN @lun (SCSI LUN number) seen on @port.  Returns 0 or -ENODEV.
+ */
+int sim_fabric_lun_reset(struct sim_fabric *fab, unsigned int port, u64 lun);
+
+/*
+ * sim_adapter_create() is sim_adapter_alloc() followed by
+ * sim_adapter_register(); the split lets a creator add LUNs before the
+ * driver can bind.  A registered or merely allocated adapter is freed
+ * with sim_adapter_destroy().
+ */
+struct sim_adapter *sim_adapter_alloc(const char *name,
+				      const struct sim_adapter_config *cfg);
+int sim_adapter_register(struct sim_adapter *a);
+const char *sim_adapter_name(struct sim_adapter *a);
+
+/* Module-wide set-up of afu.c (parent device of all adapters). */
+int sim_afu_init(void);
+void sim_afu_exit(void);
+
+/* Fault injection (debugfs.c drives these). */
+int sim_adapter_ctx_error(struct sim_adapter *a, unsigned int ctx_id);
+void sim_adapter_afu_error(struct sim_adapter *a);
+int sim_adapter_set_link(struct sim_adapter *a, unsigned int port, bool up);
+atomic_t *sim_adapter_drop_next(struct sim_adapter *a);
+u32 *sim_adapter_delay_us(struct sim_adapter *a);
+
+struct seq_file;
+void sim_adapter_show_contexts(struct sim_adapter *a, struct seq_file *m);
+void sim_adapter_show_stats(struct sim_adapter *a, struct seq_file *m);
+
+/*
+ * Private to afu.c and ctx.c: the adapter and its contexts.
+ *
+ * Locking:
+ *  - sim_adapter.lock (mutex) protects the context table, the list of
+ *    started contexts, every context's state and engine shadow state, the
+ *    IRQ mappings and re-initialisation of the PSA.  The engine thread
+ *    holds it for each pass over the started contexts, so a context that
+ *    was stopped under the lock is never touched again by the engine.  It
+ *    is never taken by the mmap or page-fault paths of the adapter fd
+ *    (they run under mmap_lock, which the engine may need while it holds
+ *    the lock to fault in user memory).
+ *  - sim_adapter.async_lock (spinlock) protects pending_async, the async
+ *    events waiting to be posted by the engine.
+ *  - sim_ctx.ev_lock (spinlock, irq-safe) protects ev_pending and dead.
+ */
+#define SIM_LISN_MAX		4	/* LISNs 0..3 per context */
+
+enum sim_ctx_state {
+	SIM_CTX_OPENED,			/* allocated, not started */
+	SIM_CTX_STARTED,		/* on the adapter's started list */
+	SIM_CTX_STOPPED,		/* stopped, awaiting release */
+};
+
+struct sim_ctx {
+	struct sim_adapter *a;
+	unsigned int id;		/* context id = process element */
+	bool master;			/* set_master(): AFU and GSCSI commands */
+	bool kernel;			/* start_context(): kernel addresses */
+	bool primary;			/* the adapter's default context */
+	bool error;			/* injected context error */
+	enum sim_ctx_state state;
+	struct list_head node;		/* adapter started list */
+
+	/* user contexts: the owner's address space */
+	struct mm_struct *mm;
+	pid_t tgid;
+	int user_irqs;			/* LISNs 1..user_irqs deliver events */
+
+	/* master contexts: Linux IRQs of LISNs 1..3 */
+	int nr_irqs;
+	unsigned int virq[SIM_LISN_MAX];
+	void *irq_cookie[SIM_LISN_MAX];
+
+	/* engine shadow state (adapter lock) */
+	u64 rrq_start, rrq_end, rrq_cur, toggle;
+	u64 sq_start, sq_end, sq_head;
+	u64 completed;
+
+	/* adapter fd events */
+	spinlock_t ev_lock;
+	unsigned long ev_pending;	/* bit n: LISN n raised */
+	bool dead;			/* stopped, reset or in error: EIO */
+	wait_queue_head_t ev_wq;
+	bool module_pinned;		/* get_fd pinned THIS_MODULE */
+};
+
+struct sim_adapter {
+	char name[32];
+	int index;			/* auxiliary device id */
+	struct kref kref;		/* creator, aux device, user contexts */
+	struct sim_adapter_config cfg;
+	struct cxlflash_afu_map *map;	/* the PSA, vmalloc_user() */
+	struct cxlflash_aux_dev aux;
+	bool registered;
+	struct sim_fabric fab;
+
+	struct mutex lock;		/* see above */
+	struct sim_ctx *ctxs[SISL_MAX_CONTEXT];
+	struct list_head started;
+	struct ida ctx_ida;
+	struct sim_ctx *primary;
+
+	struct task_struct *engine;
+	atomic_t kicked;
+	struct irq_domain *domain;
+	struct fwnode_handle *fwnode;
+
+	spinlock_t async_lock;		/* protects pending_async */
+	u64 pending_async;		/* aintr_status bits to post */
+	unsigned long link_down;	/* bit n: port n cable pulled */
+	bool afu_error;			/* injected AFU-wide error */
+
+	atomic_t drop_next;
+	u32 delay_us;
+
+	atomic64_t st_cmds, st_bytes, st_polls, st_sleeps;
+	struct dentry *dbg;
+};
+
+/* afu.c, for ctx.c */
+void sim_ctx_init_maps(struct sim_adapter *a, unsigned int id);
+void sim_adapter_put(struct sim_adapter *a);
+void sim_adapter_kick(struct sim_adapter *a);
+ssize_t sim_adapter_read_vpd(struct cxlflash_aux_dev *adev, void *buf,
+			     size_t count);
+int sim_afu_reset_locked(struct sim_adapter *a);
+
+/* ctx.c, for afu.c */
+extern const struct cxlflash_backend_ops sim_backend_ops;
+struct sim_ctx *sim_ctx_create(struct sim_adapter *a, bool primary);
+void sim_ctx_free_primary(struct sim_ctx *ctx);
+void sim_ctx_stop_locked(struct sim_ctx *ctx);
+void sim_ctx_mark_dead(struct sim_ctx *ctx);
+void sim_ctx_raise_user(struct sim_ctx *ctx, unsigned int lisn);
+void sim_ctx_fops_cache_exit(void);
 
 #endif /* _CXLFLASH_SIM_H */
