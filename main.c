@@ -331,12 +331,17 @@ static u32 cmd_to_target_hwq(struct Scsi_Host *host, struct scsi_cmnd *scp,
 }
 
 /*
- * Media access through the midlayer while user contexts own the LUN
+ * Media access through the block layer while user contexts own the LUN
  * (superpipe with open resource handles) is refused: the block library
- * and the page cache must not both write the same blocks.
+ * and the page cache must not both write the same blocks.  Pass-through
+ * commands (the driver's own scrubbing, SG_IO from privileged tools) are
+ * not fenced.
  */
 static bool fenced_cmd(struct scsi_cmnd *scp)
 {
+	if (blk_rq_is_passthrough(scsi_cmd_to_rq(scp)))
+		return false;
+
 	switch (scp->cmnd[0]) {
 	case READ_6:
 	case READ_10:
