@@ -450,12 +450,12 @@ static int process_hrrq(struct hwq *hwq, struct list_head *doneq, int budget)
 
 	while (true) {
 		entry = READ_ONCE(*hrrq_curr);
-		if ((entry & SISL_RESP_HANDLE_T_BIT) != toggle)
+		if (!sisl_rrq_entry_valid(entry, toggle))
 			break;
 		/* the IOASA was written before the entry */
 		rmb();
 
-		entry &= ~SISL_RESP_HANDLE_T_BIT;
+		entry = sisl_rrq_entry_addr(entry);
 		if (afu_is_sq_cmd_mode(afu)) {
 			ioasa = (struct sisl_ioasa *)(uintptr_t)entry;
 			cmd = container_of(ioasa, struct afu_cmd, sa);
@@ -466,12 +466,7 @@ static int process_hrrq(struct hwq *hwq, struct list_head *doneq, int budget)
 
 		list_add_tail(&cmd->queue, doneq);
 
-		if (hrrq_curr < hrrq_end) {
-			hrrq_curr++;
-		} else {
-			hrrq_curr = hrrq_start;
-			toggle ^= SISL_RESP_HANDLE_T_BIT;
-		}
+		hrrq_curr = sisl_rrq_next(hrrq_curr, hrrq_start, hrrq_end, &toggle);
 
 		atomic_inc(&hwq->hsq_credits);
 		num_hrrq++;
@@ -719,15 +714,24 @@ static int context_reset(struct hwq *hwq, __be64 __iomem *reset_reg)
 	spin_lock_irqsave(&hwq->hrrq_slock, hrrq_flags);
 	if (!rc) {
 		/*
-		 * Harvest what completed before the reset.  Both sides keep
-		 * their RRQ position and toggle; the SQ head moved up to our
-		 * tail, so the whole ring is free again once the rest is
-		 * flushed.
+		 * Harvest what completed before the reset, then start the
+		 * queues over as the AFU did: RRQ zeroed, consumer at the
+		 * start with toggle 1, SQ tail back at the first slot.
 		 */
 		process_hrrq(hwq, &doneq, -1);
-		atomic_set(&hwq->hsq_credits, NUM_SQ_ENTRY - 1);
-		if (!afu_is_sq_cmd_mode(hwq->afu))
+		memset(hwq->rrq_entry, 0, sizeof(hwq->rrq_entry));
+		hwq->hrrq_curr = hwq->hrrq_start;
+		hwq->toggle = 1;
+		if (afu_is_sq_cmd_mode(hwq->afu)) {
+			spin_lock(&hwq->hsq_slock);
+			hwq->hsq_curr = hwq->hsq_start;
+			cxl_writeq((u64)(uintptr_t)hwq->hsq_curr,
+				   &hwq->host_map->sq_tail);
+			spin_unlock(&hwq->hsq_slock);
+		} else {
 			hwq->room = cxl_readq(&hwq->host_map->cmd_room);
+		}
+		atomic_set(&hwq->hsq_credits, NUM_SQ_ENTRY - 1);
 	}
 	spin_unlock_irqrestore(&hwq->hrrq_slock, hrrq_flags);
 

@@ -691,7 +691,7 @@ static void unclone_handle(struct ctx_info *ctxi, struct glun_info *gli,
  * context on this LUN is recreated at the same index in the child's
  * context, sharing the parent's chunks (clone references), with the
  * permissions both contexts have.  The destination must have this LUN
- * attached and no open handles.
+ * attached and the slots free.
  *
  * Return: 0, -EINVAL, -ENOMEM, -EIO (a chunk has too many clones) or
  * -EAGAIN (sync failure); on failure the destination is unchanged.
@@ -722,9 +722,14 @@ int cxlflash_disk_clone(struct scsi_device *sdev, void *arg)
 		put_context(src);
 		return -EINVAL;
 	}
-	if (dst->rht_out) {
-		rc = -EINVAL;
-		goto out;
+	/* every slot the clone fills must be free in the destination */
+	for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
+		if (!get_rhte(src, i, lli))
+			continue;
+		if (dst->rht_start[i].nmask || dst->rht_lun[i]) {
+			rc = -EINVAL;
+			goto out;
+		}
 	}
 
 	done = kcalloc(MAX_RHT_PER_CONTEXT, sizeof(*done), GFP_KERNEL);

@@ -965,17 +965,21 @@ static bool sim_ctx_has_work(struct sim_ctx *ctx, struct sisl_host_map *h)
 /*
  * Context reset: nothing is ever in flight in this engine (commands run
  * to completion or, when dropped by fault injection, are forgotten), so
- * aborting means discarding what was queued and not yet fetched.  The RRQ
- * position and toggle are kept, as the host's are.
+ * aborting means discarding what was queued and not yet fetched.  The
+ * context's queues return to their initial state, as after programming
+ * them: the RRQ producer to RRQ_START with toggle 1 (the host zeroes the
+ * RRQ and restarts its consumer there), the SQ head to SQ_START (the host
+ * writes SQ_TAIL = SQ_START).
  */
 static void sim_ctx_reset(struct sim_ctx *ctx, struct sisl_host_map *h)
 {
-	u64 tail = sim_rd(&h->sq_tail);
-
-	if (sim_sq_valid(ctx) && sim_sq_slot_ok(ctx, tail)) {
-		ctx->sq_head = tail;
-		sim_wr(&h->sq_head, tail);
+	if (sim_sq_valid(ctx)) {
+		ctx->sq_head = ctx->sq_start;
+		sim_wr(&h->sq_head, ctx->sq_start);
+		sim_wr(&h->sq_tail, ctx->sq_start);
 	}
+	ctx->rrq_cur = ctx->rrq_start;
+	ctx->toggle = SISL_RESP_HANDLE_T_BIT;
 	sim_wr(&h->cmd_room, 1);
 }
 

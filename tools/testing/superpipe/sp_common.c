@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sp_common.h"
+
+/* ------------------------------------------------------------------ */
+/* TAP                                                                 */
+/* ------------------------------------------------------------------ */
+
+static int t_n, t_fail, t_plan = -1;
+
+void tap_plan(int n)
+{
+	t_plan = n;
+	printf("1..%d\n", n);
+	fflush(stdout);
+}
+
+void tap_plan_late(void)
+{
+	t_plan = 0;
+}
+
+int tap_ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	t_n++;
+	if (!cond)
+		t_fail++;
+	printf("%sok %d - ", cond ? "" : "not ", t_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	return cond;
+}
+
+void tap_skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	t_n++;
+	printf("ok %d - ", t_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
+}
+
+void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+int tap_done(void)
+{
+	if (t_plan == 0)
+		printf("1..%d\n", t_n);
+	else if (t_plan > 0 && t_plan != t_n)
+		printf("# planned %d tests but ran %d\n", t_plan, t_n);
+	printf("%d passed, %d failed\n", t_n - t_fail, t_fail);
+	fflush(stdout);
+	return t_fail || (t_plan > 0 && t_plan != t_n) ? 1 : 0;
+}
+
+void tap_bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	printf("%d passed, %d failed\n", t_n - t_fail, t_fail + 1);
+	fflush(stdout);
+	exit(2);
+}
+
+/* ------------------------------------------------------------------ */
+/* options and discovery                                               */
+/* ------------------------------------------------------------------ */
+
+int sp_parse_common(int argc, char **argv, struct sp_opts *o,
+		    const char *extra_opts,
+		    int (*extra)(int opt, const char *arg, void *priv), void *priv,
+		    const char *usage)
+{
+	char optstr[128];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(optstr, sizeof(optstr), "d:D:vh%s", extra_opts ? extra_opts : "");
+	while ((c = getopt(argc, argv, optstr)) != -1) {
+		switch (c) {
+		case 'd':
+			o->dev = optarg;
+			break;
+		case 'D':
+			o->dev2 = optarg;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			printf("usage: %s [-d /dev/sdX] [-D /dev/sdY] [-v] %s\n",
+			       argv[0], usage ? usage : "");
+			exit(0);
+		default:
+			if (extra && extra(c, optarg, priv) == 0)
+				break;
+			fprintf(stderr, "usage: %s [-d /dev/sdX] [-D /dev/sdY] [-v] %s\n",
+				argv[0], usage ? usage : "");
+			exit(2);
+		}
+	}
+	return optind;
+}
+
+static bool host_is_cxlflash(int host)
+{
+	char p[128], buf[64];
+	FILE *f;
+	bool ok = false;
+
+	snprintf(p, sizeof(p), "/sys/class/scsi_host/host%d/proc_name", host);
+	f = fopen(p, "r");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		ok = strncmp(buf, "cxlflash", 8) == 0 && !isalnum((unsigned char)buf[8]) &&
+		     buf[8] != '_';
+	fclose(f);
+	return ok;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	const char *x = a, *y = b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+int sp_find_luns(char names[][64], int max)
+{
+	DIR *d = opendir("/sys/bus/scsi/devices");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		int h, c, t, l;
+		char p[512];
+		DIR *bd;
+		struct dirent *be;
+
+		if (sscanf(e->d_name, "%d:%d:%d:%d", &h, &c, &t, &l) != 4)
+			continue;
+		if (!host_is_cxlflash(h))
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/scsi/devices/%s/block", e->d_name);
+		bd = opendir(p);
+		if (!bd)
+			continue;
+		while ((be = readdir(bd))) {
+			if (be->d_name[0] == '.')
+				continue;
+			snprintf(names[n], 64, "/dev/%.58s", be->d_name);
+			n++;
+			break;
+		}
+		closedir(bd);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, 64, cmp_names);
+	return n;
+}
+
+bool sp_pick_luns(struct sp_opts *o)
+{
+	static char names[64][64];
+	int n = sp_find_luns(names, 64);
+
+	if (!o->dev) {
+		if (n < 1)
+			return false;
+		o->dev = names[0];
+	}
+	if (!o->dev2) {
+		for (int i = 0; i < n; i++)
+			if (strcmp(names[i], o->dev)) {
+				char a[512], b[512], *pa, *pb;
+
+				/* same adapter: sysfs path equal up to "/host" */
+				if (sp_sdev_path(o->dev, a, sizeof(a)) ||
+				    sp_sdev_path(names[i], b, sizeof(b)))
+					continue;
+				pa = strstr(a, "/host");
+				pb = strstr(b, "/host");
+				if (pa && pb && pa - a == pb - b &&
+				    !strncmp(a, b, (size_t)(pa - a))) {
+					o->dev2 = names[i];
+					break;
+				}
+			}
+	}
+	return true;
+}
+
+int sp_sdev_path(const char *dev, char *out, size_t len)
+{
+	char link[128], tmp[4096];
+	struct stat st;
+
+	if (stat(dev, &st) < 0)
+		return -errno;
+	snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u/device",
+		 S_ISBLK(st.st_mode) ? "block" : "char",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (!realpath(link, tmp))
+		return -errno;
+	if (strlen(tmp) >= len)
+		return -ENAMETOOLONG;
+	strcpy(out, tmp);
+	return 0;
+}
+
+int sp_lun_mode(const char *dev)
+{
+	char p[4096 + 8], buf[32];
+	FILE *f;
+	int rc;
+
+	rc = sp_sdev_path(dev, p, sizeof(p) - 8);
+	if (rc)
+		return rc;
+	strcat(p, "/mode");
+	f = fopen(p, "r");
+	if (!f)
+		return -errno;
+	rc = fgets(buf, sizeof(buf), f) ? (strncmp(buf, "superpipe", 9) == 0) : -EIO;
+	fclose(f);
+	return rc;
+}
+
+/* pick the 16-byte NAA-6 designator of VPD page 0x83 */
+static int wwid_of(const char *dev, uint8_t wwid[16])
+{
+	char p[4096 + 16];
+	uint8_t pg[1024];
+	ssize_t n;
+	size_t end;
+	int fd, rc;
+
+	rc = sp_sdev_path(dev, p, sizeof(p) - 16);
+	if (rc)
+		return rc;
+	strcat(p, "/vpd_pg83");
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, pg, sizeof(pg));
+	close(fd);
+	if (n < 4 || pg[1] != 0x83)
+		return -ENODATA;
+	end = 4 + ((size_t)pg[2] << 8 | pg[3]);
+	if (end > (size_t)n)
+		end = (size_t)n;
+	for (size_t o = 4; o + 4 <= end; o += 4 + pg[o + 3]) {
+		if ((pg[o + 1] & 0xF) == 3 && (pg[o] & 0xF) == 1 && pg[o + 3] == 16 &&
+		    (pg[o + 4] >> 4) == 6 && o + 20 <= end) {
+			memcpy(wwid, &pg[o + 4], 16);
+			return 0;
+		}
+	}
+	return -ENODATA;
+}
+
+int sp_manage_lun(int fd, const char *dev, uint64_t flags)
+{
+	struct dk_cxlflash_manage_lun m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rc = wwid_of(dev, m.wwid);
+	if (rc)
+		return rc;
+	m.hdr.flags = flags;
+	return sp_ioctl(fd, DK_CXLFLASH_MANAGE_LUN, &m);
+}
+
+int sp_set_superpipe(const char *dev, bool on)
+{
+	int fd = sp_open_dev(dev), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = sp_manage_lun(fd, dev, on ? DK_CXLFLASH_MANAGE_LUN_ENABLE_SUPERPIPE :
+			   DK_CXLFLASH_MANAGE_LUN_DISABLE_SUPERPIPE);
+	close(fd);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* raw ioctls                                                          */
+/* ------------------------------------------------------------------ */
+
+int sp_ioctl(int fd, unsigned long req, void *arg)
+{
+	int rc;
+
+	do {
+		rc = ioctl(fd, req, arg);
+	} while (rc < 0 && errno == EINTR);
+	return rc < 0 ? -errno : 0;
+}
+
+int sp_open_dev(const char *dev)
+{
+	int fd = open(dev, O_RDWR | O_NONBLOCK);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int sp_attach(int fd, uint64_t flags, uint64_t reuse_ctx,
+	      struct dk_cxlflash_attach *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->hdr.flags = flags;
+	a->num_interrupts = 4;
+	a->context_id = reuse_ctx;
+	return sp_ioctl(fd, DK_CXLFLASH_ATTACH, a);
+}
+
+int sp_detach(int fd, uint64_t ctx)
+{
+	struct dk_cxlflash_detach d;
+
+	memset(&d, 0, sizeof(d));
+	d.context_id = ctx;
+	return sp_ioctl(fd, DK_CXLFLASH_DETACH, &d);
+}
+
+int sp_udirect(int fd, uint64_t ctx, uint64_t *rh, uint64_t *last)
+{
+	struct dk_cxlflash_udirect u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.context_id = ctx;
+	rc = sp_ioctl(fd, DK_CXLFLASH_USER_DIRECT, &u);
+	if (!rc) {
+		if (rh)
+			*rh = u.rsrc_handle;
+		if (last)
+			*last = u.last_lba;
+	}
+	return rc;
+}
+
+int sp_uvirtual(int fd, uint64_t ctx, uint64_t size, uint64_t flags,
+		uint64_t *rh, uint64_t *last)
+{
+	struct dk_cxlflash_uvirtual u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.hdr.flags = flags;
+	u.context_id = ctx;
+	u.lun_size = size;
+	rc = sp_ioctl(fd, DK_CXLFLASH_USER_VIRTUAL, &u);
+	if (!rc) {
+		if (rh)
+			*rh = u.rsrc_handle;
+		if (last)
+			*last = u.last_lba;
+	}
+	return rc;
+}
+
+int sp_release(int fd, uint64_t ctx, uint64_t rh)
+{
+	struct dk_cxlflash_release r;
+
+	memset(&r, 0, sizeof(r));
+	r.context_id = ctx;
+	r.rsrc_handle = rh;
+	return sp_ioctl(fd, DK_CXLFLASH_RELEASE, &r);
+}
+
+int sp_verify(int fd, uint64_t ctx, uint64_t rh, uint64_t *last)
+{
+	struct dk_cxlflash_verify v;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	v.context_id = ctx;
+	v.rsrc_handle = rh;
+	rc = sp_ioctl(fd, DK_CXLFLASH_VERIFY, &v);
+	if (!rc && last)
+		*last = v.last_lba;
+	return rc;
+}
+
+int sp_resize(int fd, uint64_t ctx, uint64_t rh, uint64_t size, uint64_t *last)
+{
+	struct dk_cxlflash_resize r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.context_id = ctx;
+	r.rsrc_handle = rh;
+	r.req_size = size;
+	rc = sp_ioctl(fd, DK_CXLFLASH_VLUN_RESIZE, &r);
+	if (!rc && last)
+		*last = r.last_lba;
+	return rc;
+}
+
+int sp_recover(int fd, uint64_t ctx, struct dk_cxlflash_recover_afu *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->context_id = ctx;
+	return sp_ioctl(fd, DK_CXLFLASH_RECOVER_AFU, r);
+}
+
+/* ------------------------------------------------------------------ */
+/* data                                                                */
+/* ------------------------------------------------------------------ */
+
+void *sp_alloc(size_t len)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 4096, len ? len : 4096))
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+void sp_fill(void *buf, uint64_t lba, uint64_t nblocks, uint32_t bs, uint64_t seed)
+{
+	uint64_t *p = buf;
+
+	for (uint64_t b = 0; b < nblocks; b++) {
+		uint64_t k = mix((lba + b) ^ (seed << 40) ^ 0x5a5a);
+
+		p[0] = lba + b;		/* first word: the LBA, easy to eyeball */
+		p[1] = seed;
+		for (uint32_t i = 2; i < bs / 8; i++)
+			p[i] = k + i;
+		p += bs / 8;
+	}
+}
+
+uint64_t sp_check(const void *buf, uint64_t lba, uint64_t nblocks, uint32_t bs,
+		  uint64_t seed)
+{
+	const uint64_t *p = buf;
+	uint64_t bad = 0;
+
+	for (uint64_t b = 0; b < nblocks; b++) {
+		uint64_t k = mix((lba + b) ^ (seed << 40) ^ 0x5a5a);
+		bool ok = p[0] == lba + b && p[1] == seed;
+
+		for (uint32_t i = 2; ok && i < bs / 8; i++)
+			ok = p[i] == k + i;
+		bad += !ok;
+		p += bs / 8;
+	}
+	return bad;
+}
+
+/* ------------------------------------------------------------------ */
+/* debugfs                                                             */
+/* ------------------------------------------------------------------ */
+
+#define SIM_DEBUGFS "/sys/kernel/debug/cxlflash_sim"
+
+bool sp_sim_adapter(char *name, size_t len)
+{
+	DIR *d = opendir(SIM_DEBUGFS);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d))) {
+		char p[600];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), SIM_DEBUGFS "/%s", e->d_name);
+		if (stat(p, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(name, len, "%s", e->d_name);
+		found = true;
+		break;
+	}
+	closedir(d);
+	return found;
+}
+
+int sp_sim_user_contexts(void)
+{
+	DIR *d = opendir(SIM_DEBUGFS);
+	struct dirent *e;
+	int total = -1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char p[600], line[512];
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), SIM_DEBUGFS "/%s/contexts", e->d_name);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (total < 0)
+			total = 0;
+		while (fgets(line, sizeof(line), f)) {
+			for (char *c = line; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (strstr(line, "user"))
+				total++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return total;
+}
+
+double sp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sp_msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}

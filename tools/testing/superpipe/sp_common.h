@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared helpers of the superpipe test programs: TAP output, LUN
+ * discovery, raw DK_CXLFLASH_* ioctls, data patterns, debugfs counters.
+ */
+#ifndef SP_COMMON_H
+#define SP_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <scsi/cxlflash_ioctl.h>
+#include "cflash.h"
+
+/* ---- TAP ---- */
+void tap_plan(int n);
+void tap_plan_late(void);		/* print "1..N" at the end */
+int tap_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tap_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tap_done(void);			/* prints "N passed, N failed"; exit code */
+void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ---- options ---- */
+struct sp_opts {
+	const char *dev;		/* -d: LUN under test */
+	const char *dev2;		/* -D: second LUN on the same adapter */
+	int verbose;			/* -v */
+};
+/* parse -d/-D/-v (and let @extra handle others; returns index of 1st non-opt) */
+int sp_parse_common(int argc, char **argv, struct sp_opts *o,
+		    const char *extra_opts,
+		    int (*extra)(int opt, const char *arg, void *priv), void *priv,
+		    const char *usage);
+
+/* ---- discovery ---- */
+/* fill up to @max /dev/sdX names of LUNs behind cxlflash hosts */
+int sp_find_luns(char names[][64], int max);
+/* resolve defaults for o->dev / o->dev2; false if no LUN at all */
+bool sp_pick_luns(struct sp_opts *o);
+/* the scsi_device sysfs directory of @dev */
+int sp_sdev_path(const char *dev, char *out, size_t len);
+/* read device/mode: 1 superpipe, 0 legacy, -errno */
+int sp_lun_mode(const char *dev);
+/* MANAGE_LUN with the WWID from vpd_pg83; @flags ENABLE/DISABLE */
+int sp_manage_lun(int fd, const char *dev, uint64_t flags);
+int sp_set_superpipe(const char *dev, bool on);
+
+/* ---- raw ioctls (0 or -errno) ---- */
+int sp_ioctl(int fd, unsigned long req, void *arg);
+int sp_open_dev(const char *dev);	/* O_RDWR|O_NONBLOCK */
+int sp_attach(int fd, uint64_t flags, uint64_t reuse_ctx,
+	      struct dk_cxlflash_attach *a);
+int sp_detach(int fd, uint64_t ctx);
+int sp_udirect(int fd, uint64_t ctx, uint64_t *rh, uint64_t *last);
+int sp_uvirtual(int fd, uint64_t ctx, uint64_t size, uint64_t flags,
+		uint64_t *rh, uint64_t *last);
+int sp_release(int fd, uint64_t ctx, uint64_t rh);
+int sp_verify(int fd, uint64_t ctx, uint64_t rh, uint64_t *last);
+int sp_resize(int fd, uint64_t ctx, uint64_t rh, uint64_t size, uint64_t *last);
+int sp_recover(int fd, uint64_t ctx, struct dk_cxlflash_recover_afu *r);
+
+/* ---- data ---- */
+void *sp_alloc(size_t len);		/* page aligned, zeroed */
+void sp_fill(void *buf, uint64_t lba, uint64_t nblocks, uint32_t bs, uint64_t seed);
+/* number of blocks that do not match the pattern */
+uint64_t sp_check(const void *buf, uint64_t lba, uint64_t nblocks, uint32_t bs,
+		  uint64_t seed);
+
+/* ---- debugfs of the emulated AFU ---- */
+/* user contexts listed in /sys/kernel/debug/cxlflash_sim/<adapter>/contexts;
+ * -1 if not available */
+int sp_sim_user_contexts(void);
+/* first (or only) adapter directory name under cxlflash_sim; false if none */
+bool sp_sim_adapter(char *name, size_t len);
+
+double sp_now(void);
+void sp_msleep(unsigned int ms);
+
+#endif
