@@ -2027,6 +2027,7 @@ static void cxlflash_remove(struct auxiliary_device *auxdev)
 	dev_set_drvdata(&auxdev->dev, NULL);
 	dev_info(&adev->adev.dev, "removed\n");
 	scsi_host_put(cfg->host);
+	module_put(adev->ops->module);
 }
 
 static int cxlflash_probe(struct auxiliary_device *auxdev,
@@ -2042,6 +2043,14 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 		dev_err(dev, "AFU provider gave no backend ops\n");
 		return -EINVAL;
 	}
+	/*
+	 * The provider stays loaded while we are bound: unloading it under
+	 * open disks is refused rather than turned into a surprise removal
+	 * (an adapter can still be removed through the provider's own
+	 * configuration interface).
+	 */
+	if (!try_module_get(adev->ops->module))
+		return -ENODEV;
 
 	host = scsi_host_alloc(&driver_template, sizeof(struct cxlflash_cfg));
 	if (!host)
@@ -2116,6 +2125,7 @@ err_ida:
 	ida_free(&cxlflash_ida, cfg->index);
 err_host:
 	scsi_host_put(host);
+	module_put(adev->ops->module);
 	return rc;
 }
 

@@ -165,6 +165,32 @@ struct sisl_ioasa {
 
 #define SISL_RESP_HANDLE_T_BIT	0x1ULL	/* RRQ entry toggle bit */
 
+/*
+ * RRQ entries: the AFU writes "address | toggle" into the next entry and
+ * flips its toggle each time it wraps from the last entry back to the
+ * first.  The host consumes the entries whose toggle bit equals its own
+ * phase (starting at 1 over a zeroed ring) and flips its phase on the same
+ * wrap.  Pure helpers, shared by the completion path and its KUnit test.
+ */
+static inline bool sisl_rrq_entry_valid(u64 entry, bool toggle)
+{
+	return (entry & SISL_RESP_HANDLE_T_BIT) == (u64)toggle;
+}
+
+static inline u64 sisl_rrq_entry_addr(u64 entry)
+{
+	return entry & ~SISL_RESP_HANDLE_T_BIT;
+}
+
+/* The entry after @curr in the ring [@start, @end]; flips @toggle on a wrap. */
+static inline u64 *sisl_rrq_next(u64 *curr, u64 *start, u64 *end, bool *toggle)
+{
+	if (curr < end)
+		return curr + 1;
+	*toggle = !*toggle;
+	return start;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Per-context host transport map: 64 KiB window, user visible             */
 /* ---------------------------------------------------------------------- */
