@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
+#
+# Helpers of the debug-kernel suite: kmemleak, KUnit's KTAP in the kernel
+# log, and the fault-injection knobs (Documentation/fault-injection/).
+
+. "$GUEST_DIR/lib.sh"
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+FI_DBG=/sys/kernel/debug
+FI=cxlflash-fi
+
+# Reports a fault-injection case must still fail on: TAP_BAD_RE without
+# the expected echoes of an injected failure (warn_alloc's "page
+# allocation failure" and its "Call Trace").  vm.sh drops the same lines
+# on the host side, inside the "cxlflash-fi: window" markers only.
+FI_BAD_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular locking|lockdep|kmemleak|hung_task|blocked for more than|list_add corruption|list_del corruption|general protection fault|soft lockup|refcount_t:|BAD page'
+
+kmsg() {
+	echo "$*" >/dev/kmsg
+}
+
+# ---- kmemleak ---------------------------------------------------------
+
+have_kmemleak() {
+	[ -w $KMEMLEAK ] && ! grep -q 'disabled' $KMEMLEAK 2>/dev/null
+}
+
+# Report the leaks kmemleak finds now (two scans: an object must stay
+# unreferenced over both); empty output means none.
+kmemleak_report() {
+	echo scan >$KMEMLEAK
+	sleep 1
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK
+}
+
+# Forget every object allocated so far: later scans report only new leaks.
+kmemleak_baseline() {
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+}
+
+# ---- KUnit --------------------------------------------------------------
+
+# KTAP lines of the kernel log after the last line matching $1
+ktap_after() {
+	dmesg | awk -v m="$1" 'index($0, m) { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }' |
+		sed -n 's/^\[[^]]*\] //p' |
+		grep -E '^ *(KTAP version|TAP version|# Subtest:|[0-9]+\.\.[0-9]+|ok [0-9]+|not ok [0-9]+|# .*(FAILED|Expected|pass:|totals))|^ +(Expected|which is|but)'
+}
+
+# ---- fault injection ----------------------------------------------------
+
+# fi_reset: both attributes off, task filter on, GFP_KERNEL allocations
+# eligible (ignore-gfp-wait=N), a one-line notice per injected fault.
+fi_reset() {
+	for _a in failslab fail_page_alloc; do
+		[ -d $FI_DBG/$_a ] || continue
+		echo 0 >$FI_DBG/$_a/probability
+		echo 1 >$FI_DBG/$_a/interval
+		echo 1 >$FI_DBG/$_a/times
+		echo 0 >$FI_DBG/$_a/space
+		echo 1 >$FI_DBG/$_a/verbose
+		echo Y >$FI_DBG/$_a/task-filter
+		echo N >$FI_DBG/$_a/ignore-gfp-wait
+	done
+	[ ! -d $FI_DBG/fail_page_alloc ] || echo 0 >$FI_DBG/fail_page_alloc/min-order
+}
+
+# fi_arm ATTRS PROBABILITY INTERVAL TIMES: e.g. fi_arm "failslab fail_page_alloc" 10 1 -1
+fi_arm() {
+	for _a in $1; do
+		echo "$2" >$FI_DBG/$_a/probability
+		echo "$3" >$FI_DBG/$_a/interval
+		echo "$4" >$FI_DBG/$_a/times
+	done
+}
+
+fi_begin() {
+	kmsg "cxlflash-fi: window begin ($*)"
+}
+
+fi_end() {
+	fi_reset
+	kmsg "cxlflash-fi: window end"
+}
+
+have_fi() {
+	[ -d $FI_DBG/failslab ] && [ -d $FI_DBG/fail_page_alloc ] &&
+		[ -e /proc/self/task/$$/fail-nth ] && command -v $FI >/dev/null 2>&1
+}
+
+# fi_points S MAX: up to MAX distinct values in 1..S, all of them when
+# S <= MAX, else the first and last MAX/4 and the rest spread evenly.
+fi_points() {
+	awk -v s="$1" -v m="$2" 'BEGIN {
+		if (s <= m) { for (i = 1; i <= s; i++) print i; exit }
+		q = int(m / 4)
+		for (i = 1; i <= q; i++) p[i] = 1
+		for (i = s - q + 1; i <= s; i++) p[i] = 1
+		r = m - 2 * q
+		for (k = 1; k <= r; k++) p[q + int(k * (s - 2 * q) / (r + 1))] = 1
+		for (i in p) print i
+	}' | sort -n
+}
+
+# fi_sites OUTPUT: the "sites=N" of a "cxlflash-fi -c" run
+fi_sites() {
+	printf '%s\n' "$1" | sed -n 's/.*sites=\([0-9]*\).*/\1/p' | tail -n1
+}
