@@ -913,8 +913,25 @@ static void sim_exec(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
 	}
 	ctx->completed++;
 	atomic64_inc(&a->st_cmds);
-	if (rcb->msi)
+	/*
+	 * Completion interrupts are coalesced: one per LISN at the end of
+	 * the context's pass (sim_ctx_service()), after every entry of the
+	 * batch is in the RRQ.
+	 */
+	if (rcb->msi < BITS_PER_LONG)
+		__set_bit(rcb->msi, &ctx->lisn_pending);
+	else
 		sim_raise(ctx, rcb->msi);
+}
+
+static void sim_raise_pending(struct sim_ctx *ctx)
+{
+	unsigned long pending = ctx->lisn_pending;
+	unsigned int lisn;
+
+	ctx->lisn_pending = 0;
+	for_each_set_bit(lisn, &pending, BITS_PER_LONG)
+		sim_raise(ctx, lisn);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1076,6 +1093,7 @@ static bool sim_ctx_service(struct sim_adapter *a, struct sim_ctx *ctx)
 		kthread_unuse_mm(mm);
 		mmput_async(mm);
 	}
+	sim_raise_pending(ctx);
 	return busy;
 }
 

@@ -232,6 +232,7 @@ struct sim_ctx {
 	u64 rrq_start, rrq_end, rrq_cur, toggle;
 	u64 sq_start, sq_end, sq_head;
 	u64 completed;
+	unsigned long lisn_pending;	/* LISNs to raise after this pass */
 
 	/* adapter fd events */
 	spinlock_t ev_lock;
