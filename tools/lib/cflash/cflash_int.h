@@ -335,6 +335,7 @@ void cf_ctx_reset_slots(struct cf_ctx *ctx);
 int cf_ctx_setup_locked(struct cf_ctx *ctx);	/* program the host map */
 uint64_t cf_now_ms(void);
 unsigned int cf_spin_ms(void);
+void cf_spin_init(void);			/* from lib_init: reads CFLASH_SPIN_MS */
 
 int cf_submit(struct cflash_lun *lun, bool write, uint64_t data_ea,
 	      uint64_t lba, uint32_t nblocks, bool async, bool wait_slot,

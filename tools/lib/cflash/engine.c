@@ -34,9 +34,15 @@ uint64_t cf_now_ms(void)
 }
 
 static unsigned int spin_ms_val = CF_DEF_SPIN_MS;
-static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
 
-static void spin_init(void)
+/*
+ * Read CFLASH_SPIN_MS.  Called once from the library's init (cflash_open),
+ * never from the I/O path: a lazy pthread_once() there would run its
+ * first time inside a waiting loop, and glibc's pthread_once() always ends
+ * its slow path with futex(FUTEX_WAKE) -- a system call in the middle of
+ * the I/O loop.
+ */
+void cf_spin_init(void)
 {
 	const char *e = getenv("CFLASH_SPIN_MS");
 
@@ -51,7 +57,6 @@ static void spin_init(void)
 
 unsigned int cf_spin_ms(void)
 {
-	pthread_once(&spin_once, spin_init);
 	return spin_ms_val;
 }
 

@@ -65,6 +65,7 @@ static void lib_init(void)
 		if (!*end && v >= 10 && v <= 3600000ul)
 			g_timeout_ms = (unsigned int)v;
 	}
+	cf_spin_init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 

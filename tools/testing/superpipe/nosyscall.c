@@ -339,8 +339,12 @@ int main(int argc, char **argv)
 		out[n > 0 ? n : 0] = '\0';
 		close(p[0]);
 		waitpid(pid, &st, 0);
-		for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n"))
-			tap_diag("child: %s", s);
+		/* print the child's lines without cutting @out (strtok would) */
+		for (char *s = out, *e; *s; s = *e ? e + 1 : e) {
+			e = strchrnul(s, '\n');
+			if (e > s)
+				tap_diag("child: %.*s", (int)(e - s), s);
+		}
 		tap_ok(strstr(out, "FILTER on") != NULL, "set-up done, seccomp filter installed (only exit/exit_group/write(1))");
 		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) != 99 && !WIFSIGNALED(st),
 		       "no forbidden system call during %ld I/Os (QD%d%s)", COUNT, QD,

@@ -25,7 +25,9 @@ run "$dir/data" "$@"
 run "$dir/nosyscall" -S
 run "$dir/nosyscall" "$@"
 run "$dir/nosyscall" -q 32 "$@"
+run "$dir/nosyscall_strace.sh" "$@"
 run "$dir/recovery" -n 2 "$@"
 run "$dir/stress" -n "$procs" -t "$secs" "$@"
+run "$dir/vlun" "$@"
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed

@@ -301,6 +301,18 @@ static int wwid_of(const char *dev, uint8_t wwid[16])
 	return -ENODATA;
 }
 
+int sp_wwid_hex(const char *dev, char out[33])
+{
+	uint8_t w[16];
+	int rc = wwid_of(dev, w);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", w[i]);
+	return 0;
+}
+
 int sp_manage_lun(int fd, const char *dev, uint64_t flags)
 {
 	struct dk_cxlflash_manage_lun m;

@@ -47,6 +47,8 @@ int sp_lun_mode(const char *dev);
 /* MANAGE_LUN with the WWID from vpd_pg83; @flags ENABLE/DISABLE */
 int sp_manage_lun(int fd, const char *dev, uint64_t flags);
 int sp_set_superpipe(const char *dev, bool on);
+/* the 16-byte NAA designator of @dev as 32 lower-case hex digits */
+int sp_wwid_hex(const char *dev, char out[33]);
 
 /* ---- raw ioctls (0 or -errno) ---- */
 int sp_ioctl(int fd, unsigned long req, void *arg);

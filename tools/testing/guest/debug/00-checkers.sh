@@ -2,6 +2,9 @@
 # The debug kernel's checkers are live; kmemleak forgets the boot.
 . "$GUEST_DIR/debug/lib.sh"
 
+# the baseline scan may report the boot's own leaks (see t_kmemleak_baseline)
+TAP_BAD_RE=$(printf '%s' "$TAP_BAD_RE" | sed 's/|kmemleak//')
+
 t_checkers() {
 	note "kernel $(uname -r): $(uname -v)"
 	dmesg | grep -q 'KernelAddressSanitizer initialized' || fail "KASAN is not initialized"
@@ -18,12 +21,16 @@ t_checkers() {
 
 t_kmemleak_baseline() {
 	have_kmemleak || skip "no kmemleak"
+	# leaks of the boot itself are not ours: the scan that finds them is
+	# inside a window where vm.sh expects its "new suspected" line
+	fi_begin "kmemleak baseline"
 	_r=$(kmemleak_report)
+	kmemleak_baseline
+	fi_end
 	if [ -n "$_r" ]; then
 		note "leaks reported before our modules ever loaded (not ours; forgotten):"
 		printf '%s\n' "$_r" | grep -E '^unreferenced|^  comm|^    \[' | head -n 20 | sed 's/^/# /'
 	fi
-	kmemleak_baseline
 }
 
 tap_case "debug kernel: KASAN, lockdep, kmemleak, hung-task, failslab, fail_page_alloc live" t_checkers
