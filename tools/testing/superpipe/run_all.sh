@@ -25,6 +25,7 @@ run "$dir/data" "$@"
 run "$dir/nosyscall" -S
 run "$dir/nosyscall" "$@"
 run "$dir/nosyscall" -q 32 "$@"
+run "$dir/nosyscall" -q 32 -P "$@"
 run "$dir/nosyscall_strace.sh" "$@"
 run "$dir/recovery" -n 2 "$@"
 run "$dir/stress" -n "$procs" -t "$secs" "$@"

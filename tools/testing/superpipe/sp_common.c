@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -579,6 +580,178 @@ int sp_sim_user_contexts(void)
 	}
 	closedir(d);
 	return total;
+}
+
+bool sp_lunrec(const char *wwid, struct sp_lunrec *r)
+{
+	FILE *f = fopen("/sys/kernel/debug/cxlflash/luns", "r");
+	char line[512];
+	bool found = false;
+
+	memset(r, 0, sizeof(*r));
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncasecmp(line, wwid, 32) || line[32] != ' ')
+			continue;
+		found = sscanf(line + 33, "mode=%15s users=%d max_lba=%llu blk_len=%u chunks=%llu free=%llu",
+			       r->mode, &r->users, &r->max_lba, &r->blk_len, &r->chunks,
+			       &r->nfree) == 6;
+	}
+	fclose(f);
+	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* configfs                                                            */
+/* ------------------------------------------------------------------ */
+
+#define SIM_CONFIGFS "/sys/kernel/config/cxlflash_sim"
+
+static int wfile(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int rfile(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+void sp_cfs_destroy(const char *adapter, const struct sp_cfs_lun *luns, size_t n)
+{
+	char p[512];
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s", adapter);
+	if (stat(p, &st))
+		return;
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/power", adapter);
+	wfile(p, "0");
+	(void)luns;
+	(void)n;
+	/* every LUN directory, also those of an earlier run with other names */
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns", adapter);
+	d = opendir(p);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%.200s/enable", adapter, e->d_name);
+		wfile(p, "0");
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%.200s", adapter, e->d_name);
+		rmdir(p);
+	}
+	if (d)
+		closedir(d);
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s", adapter);
+	rmdir(p);
+}
+
+static bool cfs_find_disks(struct sp_cfs_lun *luns, size_t nl)
+{
+	static char names[256][64];
+	char w[33];
+	int n = sp_find_luns(names, 256);
+	size_t found = 0;
+
+	for (size_t i = 0; i < nl; i++) {
+		luns[i].dev[0] = '\0';
+		for (int j = 0; j < n; j++) {
+			struct stat st;
+
+			if (sp_wwid_hex(names[j], w) || strcasecmp(w, luns[i].wwid))
+				continue;
+			if (stat(names[j], &st) || !S_ISBLK(st.st_mode))
+				continue;
+			snprintf(luns[i].dev, sizeof(luns[i].dev), "%.63s", names[j]);
+			found++;
+			break;
+		}
+	}
+	return found == nl;
+}
+
+bool sp_cfs_create(const char *adapter, struct sp_cfs_lun *luns, size_t n, int timeout_s)
+{
+	char p[512], v[16];
+	struct stat st;
+	double t0;
+	int rc;
+
+	if (stat(SIM_CONFIGFS, &st)) {
+		tap_diag("no %s", SIM_CONFIGFS);
+		return false;
+	}
+	sp_cfs_destroy(adapter, luns, n);	/* leftovers of an earlier run */
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s", adapter);
+	if (mkdir(p, 0755)) {
+		tap_diag("mkdir %s: %s", p, strerror(errno));
+		return false;
+	}
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/nr_ports", adapter);
+	rc = wfile(p, "1");
+	for (size_t i = 0; i < n && !rc; i++) {
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%s", adapter, luns[i].name);
+		if (mkdir(p, 0755)) {
+			rc = -errno;
+			break;
+		}
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%s/size", adapter, luns[i].name);
+		rc = wfile(p, luns[i].size);
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%s/block_size", adapter, luns[i].name);
+		snprintf(v, sizeof(v), "%u", luns[i].bs);
+		rc = rc ? rc : wfile(p, v);
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%s/enable", adapter, luns[i].name);
+		rc = rc ? rc : wfile(p, "1");
+	}
+	snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/power", adapter);
+	rc = rc ? rc : wfile(p, "1");
+	for (size_t i = 0; i < n && !rc; i++) {
+		snprintf(p, sizeof(p), SIM_CONFIGFS "/%s/luns/%s/wwid", adapter, luns[i].name);
+		rc = rfile(p, luns[i].wwid, sizeof(luns[i].wwid));
+		if (!rc && strlen(luns[i].wwid) != 32)
+			rc = -ENODATA;
+	}
+	if (rc) {
+		tap_diag("configfs set-up of %s failed: %s", adapter, strerror(-rc));
+		sp_cfs_destroy(adapter, luns, n);
+		return false;
+	}
+	/* no udev: wait for the scan to create the disks */
+	t0 = sp_now();
+	while (!cfs_find_disks(luns, n) && sp_now() - t0 < timeout_s)
+		sp_msleep(200);
+	if (!cfs_find_disks(luns, n)) {
+		tap_diag("the LUNs of configfs adapter %s did not appear within %d s", adapter,
+			 timeout_s);
+		sp_cfs_destroy(adapter, luns, n);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		tap_diag("configfs LUN %s/%s (%s, %u-byte blocks): %s wwid %s", adapter,
+			 luns[i].name, luns[i].size, luns[i].bs, luns[i].dev, luns[i].wwid);
+	return true;
 }
 
 double sp_now(void)

@@ -78,6 +78,35 @@ int sp_sim_user_contexts(void);
 /* first (or only) adapter directory name under cxlflash_sim; false if none */
 bool sp_sim_adapter(char *name, size_t len);
 
+/* ---- debugfs of the driver ---- */
+/* the LUN record of /sys/kernel/debug/cxlflash/luns */
+struct sp_lunrec {
+	char mode[16];			/* none, virtual, physical */
+	int users;
+	unsigned long long max_lba, chunks, nfree;
+	unsigned int blk_len;
+};
+/* the record of the LUN with WWID @wwid (32 hex digits); false if none */
+bool sp_lunrec(const char *wwid, struct sp_lunrec *r);
+
+/* ---- configfs of the emulated AFU ---- */
+struct sp_cfs_lun {
+	const char *name;		/* configfs LUN directory */
+	const char *size;		/* "250G", "1T", ... */
+	unsigned int bs;		/* 512 or 4096 */
+	char dev[64];			/* filled: /dev/sdX */
+	char wwid[33];			/* filled: 32 hex digits */
+};
+/*
+ * Create a one-port adapter @adapter under /sys/kernel/config/cxlflash_sim
+ * with thin RAM LUNs @luns, power it on and wait up to @timeout_s for
+ * their disks (found by WWID).  A leftover adapter of that name is removed
+ * first.  False (with a "# " diagnostic) on failure, nothing left behind.
+ */
+bool sp_cfs_create(const char *adapter, struct sp_cfs_lun *luns, size_t n, int timeout_s);
+/* power off and remove what sp_cfs_create() made (also leftovers) */
+void sp_cfs_destroy(const char *adapter, const struct sp_cfs_lun *luns, size_t n);
+
 double sp_now(void);
 void sp_msleep(unsigned int ms);
 
