@@ -33,7 +33,7 @@
 #define WS_TIMEOUT		(30 * HZ)
 #define WS_RETRIES		5
 /* one WRITE SAME covers at most this many blocks */
-#define WS_MAX_BLOCKS		BIT(22)
+#define WS_MAX_BLOCKS		0x7FFFFFU	/* what sd allows for WRITE SAME(16) */
 
 /* ---------------------------------------------------------------------- */
 /* Chunk allocator                                                        */

@@ -37,7 +37,7 @@
 #define SIM_MAX_LUN		16384U		/* single-level LUN addressing */
 #define SIM_MAX_XFER_BYTES	SZ_16M	/* per READ/WRITE command */
 #define SIM_OPT_XFER_BYTES	SZ_1M
-#define SIM_MAX_WS_BYTES	((u64)SZ_1G)	/* per WRITE SAME command */
+#define SIM_MAX_WS_BYTES	(32ULL * SZ_1G)	/* per WRITE SAME command */
 #define SIM_MAX_UNMAP_LBAS	0xFFFFFFFFU
 /* 8-byte header + descriptors fit one page */
 #define SIM_MAX_UNMAP_DESC	255U

@@ -8,19 +8,22 @@
 #
 #   1. debug/00-checkers.sh  the checkers are live; kmemleak baseline
 #   2. debug/10-kunit.sh     the KUnit suites built into cxlflash.ko
-#   3. tests/*.sh            load/unload, legacy I/O, ext4, fio, configfs
-#                            (the cases in DEBUG_CASES below)
-#   4. debug/20-superpipe.sh the superpipe C tests, when built
-#   5. debug/80-fault.sh     failslab / fail_page_alloc on load, probe/AFU
+#   3. tests/*.sh            load/unload, legacy I/O, ext4, fio, the
+#                            superpipe C tests, configfs (the cases in
+#                            DEBUG_CASES below; short superpipe stress)
+#   4. debug/80-fault.sh     failslab / fail_page_alloc on load, probe/AFU
 #                            start and the superpipe ioctls
-#   6. debug/99-kmemleak.sh  unload everything, scan, no leak
+#   5. debug/99-leaks.sh  unload everything, scan, no leak
 #
 #   debug-suite.sh [-k REGEX]   only the cases whose function matches REGEX
 
 . "$GUEST_DIR/lib.sh"
 
 # cases of the default suite that run here (function names)
-DEBUG_CASES='^(t_load_default|t_count|t_channels|t_inquiry|t_wwid|t_rw_offsets|t_cross_port|t_isolation|t_ext4|t_libaio_4k_32|t_uring_128k_32|t_tib_configfs|t_unload_idle)$'
+DEBUG_CASES='^(t_load_default|t_count|t_channels|t_inquiry|t_wwid|t_rw_offsets|t_cross_port|t_isolation|t_ext4|t_libaio_4k_32|t_uring_128k_32|t_ioctl_errors|t_appclose|t_data|t_nosys_qd32|t_recovery|t_stress|t_vlun|t_tib_configfs|t_unload_idle)$'
+STRESS_PROCS=${STRESS_PROCS:-4}
+STRESS_SECS=${STRESS_SECS:-5}
+export STRESS_PROCS STRESS_SECS
 
 only=
 while [ $# -gt 0 ]; do

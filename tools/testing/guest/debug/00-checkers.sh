@@ -2,7 +2,7 @@
 # The debug kernel's checkers are live; kmemleak forgets the boot.
 . "$GUEST_DIR/debug/lib.sh"
 
-# the baseline scan may report the boot's own leaks (see t_kmemleak_baseline)
+# the baseline scan may report the boot's own leaks (see t_leak_baseline)
 TAP_BAD_RE=$(printf '%s' "$TAP_BAD_RE" | sed 's/|kmemleak//')
 
 t_checkers() {
@@ -19,11 +19,11 @@ t_checkers() {
 	command -v $FI >/dev/null || fail "$FI not in the guest (tools/testing/faultinj)"
 }
 
-t_kmemleak_baseline() {
+t_leak_baseline() {
 	have_kmemleak || skip "no kmemleak"
 	# leaks of the boot itself are not ours: the scan that finds them is
 	# inside a window where vm.sh expects its "new suspected" line
-	fi_begin "kmemleak baseline"
+	fi_begin "leak-detector baseline"
 	_r=$(kmemleak_report)
 	kmemleak_baseline
 	fi_end
@@ -34,4 +34,4 @@ t_kmemleak_baseline() {
 }
 
 tap_case "debug kernel: KASAN, lockdep, kmemleak, hung-task, failslab, fail_page_alloc live" t_checkers
-tap_case "kmemleak baseline before the modules load" t_kmemleak_baseline 300
+tap_case "kmemleak baseline before the modules load" t_leak_baseline 300
