@@ -365,15 +365,15 @@ static int cxlflash_queuecommand(struct Scsi_Host *host, struct scsi_cmnd *scp)
 	struct afu_cmd *cmd = sc_to_afucz(scp);
 	struct scatterlist *sg = scsi_sglist(scp);
 	u16 req_flags = SISL_REQ_FLAGS_SUP_UNDERRUN;
-	unsigned long lock_flags;
 	int rc;
 
-	spin_lock_irqsave(&cfg->tmf_slock, lock_flags);
-	if (cfg->tmf_active) {
-		spin_unlock_irqrestore(&cfg->tmf_slock, lock_flags);
+	/*
+	 * While a LUN reset is active new commands wait.  A command that
+	 * passes this check just before the TMF starts is harmless: the TMF
+	 * covers it like any other outstanding command.
+	 */
+	if (unlikely(READ_ONCE(cfg->tmf_active)))
 		return SCSI_MLQUEUE_HOST_BUSY;
-	}
-	spin_unlock_irqrestore(&cfg->tmf_slock, lock_flags);
 
 	switch (READ_ONCE(cfg->state)) {
 	case STATE_PROBING:
@@ -2053,8 +2053,10 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 		return -ENODEV;
 
 	host = scsi_host_alloc(&driver_template, sizeof(struct cxlflash_cfg));
-	if (!host)
+	if (!host) {
+		module_put(adev->ops->module);
 		return -ENOMEM;
+	}
 
 	host->max_id = 1;	/* one target per port */
 	host->max_lun = 65536;

@@ -60,6 +60,65 @@ static inline bool ctx_owned_by(struct ctx_info *ctxi, pid_t pid)
 	return ctxi->pid == pid;
 }
 
+/* Lookup under ctx_tbl_list_mutex; no context lock taken. */
+static struct ctx_info *find_context(struct cxlflash_cfg *cfg, u64 rctxid,
+				     struct file *file, enum ctx_ctrl ctx_ctrl)
+{
+	struct ctx_info *c;
+	u32 pe = CTX_ID_PE(rctxid);
+	int i;
+
+	lockdep_assert_held(&cfg->ctx_tbl_list_mutex);
+	if (!file && pe >= MAX_CONTEXT)
+		return NULL;
+
+	if (!(ctx_ctrl & CTX_CTRL_ERR)) {
+		if (file) {
+			for (i = 0; i < MAX_CONTEXT; i++) {
+				c = cfg->ctx_tbl[i];
+				if (c && c->file == file)
+					return c;
+			}
+		} else {
+			c = cfg->ctx_tbl[pe];
+			if (c && c->ctxid == rctxid)
+				return c;
+		}
+	}
+	if (ctx_ctrl & (CTX_CTRL_ERR | CTX_CTRL_ERR_FALLBACK)) {
+		list_for_each_entry(c, &cfg->ctx_err_recovery, list)
+			if ((file && c->file == file) ||
+			    (!file && c->ctxid == rctxid))
+				return c;
+	}
+	return NULL;
+}
+
+/* With the context's mutex held: may the caller use it? */
+static bool context_allowed(struct ctx_info *ctxi, struct llun_info *lli,
+			    enum ctx_ctrl ctx_ctrl)
+{
+	struct lun_access *lun_access;
+	pid_t pid = task_tgid_nr(current);
+
+	if (ctx_ctrl & CTX_CTRL_CLONE) {
+		rcu_read_lock();
+		pid = task_tgid_nr(rcu_dereference(current->real_parent));
+		rcu_read_unlock();
+	}
+	if (ctxi->unavail)
+		return false;
+	if (!(ctx_ctrl & CTX_CTRL_NOPID) && !ctx_owned_by(ctxi, pid))
+		return false;
+	if (lli) {
+		list_for_each_entry(lun_access, &ctxi->luns, list)
+			if (lun_access->lli == lli)
+				return true;
+		return false;
+	}
+	return true;
+}
+
 /**
  * get_context() - find a context and lock it
  * @cfg: adapter.
@@ -70,7 +129,8 @@ static inline bool ctx_owned_by(struct ctx_info *ctxi, pid_t pid)
  *
  * Lock order: ctx_tbl_list_mutex, then the context's mutex.  A context
  * that is being torn down or has its mutex dropped for a long operation
- * (unavail) is not returned.
+ * (unavail) is not returned.  Must not be called with a context mutex
+ * held (see get_context_pair()).
  *
  * Return: the context with its mutex held, or NULL.
  */
@@ -79,74 +139,66 @@ struct ctx_info *get_context(struct cxlflash_cfg *cfg, u64 rctxid, void *arg,
 {
 	struct llun_info *lli = (ctx_ctrl & CTX_CTRL_FILE) ? NULL : arg;
 	struct file *file = (ctx_ctrl & CTX_CTRL_FILE) ? arg : NULL;
-	struct ctx_info *ctxi = NULL, *c;
-	struct lun_access *lun_access;
-	pid_t pid = task_tgid_nr(current);
-	u32 pe = CTX_ID_PE(rctxid);
-	bool found = false;
-
-	if (ctx_ctrl & CTX_CTRL_CLONE) {
-		rcu_read_lock();
-		pid = task_tgid_nr(rcu_dereference(current->real_parent));
-		rcu_read_unlock();
-	}
-
-	if (!file && pe >= MAX_CONTEXT)
-		return NULL;
+	struct ctx_info *ctxi;
 
 	mutex_lock(&cfg->ctx_tbl_list_mutex);
-	if (!(ctx_ctrl & CTX_CTRL_ERR)) {
-		if (file) {
-			int i;
-
-			for (i = 0; i < MAX_CONTEXT; i++) {
-				c = cfg->ctx_tbl[i];
-				if (c && c->file == file) {
-					ctxi = c;
-					break;
-				}
-			}
-		} else {
-			c = cfg->ctx_tbl[pe];
-			if (c && c->ctxid == rctxid)
-				ctxi = c;
-		}
-	}
-	if (!ctxi && (ctx_ctrl & (CTX_CTRL_ERR | CTX_CTRL_ERR_FALLBACK))) {
-		list_for_each_entry(c, &cfg->ctx_err_recovery, list) {
-			if ((file && c->file == file) ||
-			    (!file && c->ctxid == rctxid)) {
-				ctxi = c;
-				break;
-			}
-		}
-	}
+	ctxi = find_context(cfg, rctxid, file, ctx_ctrl);
 	if (!ctxi) {
 		mutex_unlock(&cfg->ctx_tbl_list_mutex);
 		return NULL;
 	}
-
 	mutex_lock(&ctxi->mutex);
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
 
-	if (ctxi->unavail)
-		goto denied;
-	if (!(ctx_ctrl & CTX_CTRL_NOPID) && !ctx_owned_by(ctxi, pid))
-		goto denied;
-	if (lli) {
-		list_for_each_entry(lun_access, &ctxi->luns, list)
-			if (lun_access->lli == lli) {
-				found = true;
-				break;
-			}
-		if (!found)
-			goto denied;
+	if (!context_allowed(ctxi, lli, ctx_ctrl)) {
+		mutex_unlock(&ctxi->mutex);
+		return NULL;
 	}
 	return ctxi;
+}
 
-denied:
-	mutex_unlock(&ctxi->mutex);
-	return NULL;
+/**
+ * get_context_pair() - find and lock two contexts (VLUN_CLONE)
+ * @cfg: adapter.
+ * @src_id: source, owned by the caller's parent.
+ * @dst_id: destination, owned by the caller.
+ * @lli: LUN both must have attached.
+ * @src: returned source.
+ * @dst: returned destination.
+ *
+ * Both mutexes are taken under ctx_tbl_list_mutex, in address order, so
+ * the lock order stays table -> context.
+ *
+ * Return: 0 with both locked, or -EINVAL.
+ */
+int get_context_pair(struct cxlflash_cfg *cfg, u64 src_id, u64 dst_id,
+		     struct llun_info *lli, struct ctx_info **src,
+		     struct ctx_info **dst)
+{
+	struct ctx_info *s, *d, *first, *second;
+
+	mutex_lock(&cfg->ctx_tbl_list_mutex);
+	s = find_context(cfg, src_id, NULL, 0);
+	d = find_context(cfg, dst_id, NULL, 0);
+	if (!s || !d || s == d) {
+		mutex_unlock(&cfg->ctx_tbl_list_mutex);
+		return -EINVAL;
+	}
+	first = s < d ? s : d;
+	second = s < d ? d : s;
+	mutex_lock(&first->mutex);
+	mutex_lock_nested(&second->mutex, SINGLE_DEPTH_NESTING);
+	mutex_unlock(&cfg->ctx_tbl_list_mutex);
+
+	if (!context_allowed(s, lli, CTX_CTRL_CLONE) ||
+	    !context_allowed(d, lli, 0)) {
+		mutex_unlock(&second->mutex);
+		mutex_unlock(&first->mutex);
+		return -EINVAL;
+	}
+	*src = s;
+	*dst = d;
+	return 0;
 }
 
 void put_context(struct ctx_info *ctxi)
@@ -603,7 +655,9 @@ int _cxlflash_disk_detach(struct scsi_device *sdev, struct llun_info *lli,
 		for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
 			if (ctxi->rht_lun[i] == lli) {
 				rel.rsrc_handle = i;
-				_cxlflash_disk_release(sdev, lli, ctxi, &rel);
+				if (_cxlflash_disk_release(sdev, lli, ctxi, &rel))
+					dev_warn(cfg->dev, "detach: release of handle %d failed\n",
+						 i);
 			}
 			if (ctxi->rht_out == 0)
 				break;

@@ -117,6 +117,9 @@ extern struct cxlflash_global global;
 struct ctx_info *get_context(struct cxlflash_cfg *cfg, u64 rctxit, void *arg,
 			     enum ctx_ctrl ctx_ctrl);
 void put_context(struct ctx_info *ctxi);
+int get_context_pair(struct cxlflash_cfg *cfg, u64 src_id, u64 dst_id,
+		     struct llun_info *lli, struct ctx_info **src,
+		     struct ctx_info **dst);
 struct sisl_rht_entry *get_rhte(struct ctx_info *ctxi, res_hndl_t rhndl,
 				struct llun_info *lli);
 struct sisl_rht_entry *rhte_checkout(struct ctx_info *ctxi,

@@ -404,12 +404,6 @@ static int shrink_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 	u32 *freed;
 	int rc = 0, frc;
 
-	freed = kvmalloc_array(delta, sizeof(u32), GFP_KERNEL);
-	if (!freed)
-		return -ENOMEM;
-	for (i = 0; i < delta; i++)
-		freed[i] = (u32)(lxt_old[new_cnt + i] >> MC_CHUNK_SHIFT);
-
 	if (new_cnt == 0) {
 		lxt = NULL;
 		newcap = 0;
@@ -437,12 +431,18 @@ static int shrink_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 			dev_err(cfg->dev, "sync after shrink failed: %d\n", rc);
 			cxlflash_schedule_async_reset(cfg);
 			/* chunks stay allocated: the AFU may use them */
-			kvfree(freed);
 			return -EAGAIN;
 		}
 	}
-	if (lxt != lxt_old)
-		kvfree(lxt_old);
+
+	/*
+	 * The removed entries are the AFU's no more: their chunk numbers are
+	 * packed in place over them (a u32 never reaches an entry not read
+	 * yet), so that tearing down needs no memory.
+	 */
+	freed = (u32 *)&lxt_old[new_cnt];
+	for (i = 0; i < delta; i++)
+		freed[i] = (u32)(lxt_old[new_cnt + i] >> MC_CHUNK_SHIFT);
 
 	/* zero what goes back to the pool (not chunks clones still use) */
 	mutex_lock(&blka->mutex);
@@ -468,15 +468,16 @@ static int shrink_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 			 */
 			dev_err(cfg->dev, "%u chunks could not be zeroed, withheld\n",
 				nzero);
-			kvfree(freed);
-			return 0;
+			goto out;
 		}
 		mutex_lock(&blka->mutex);
 		for (i = 0; i < nzero; i++)
 			ba_free(blka, freed[i]);
 		mutex_unlock(&blka->mutex);
 	}
-	kvfree(freed);
+out:
+	if (lxt != lxt_old)
+		kvfree(lxt_old);
 	return 0;
 }
 
@@ -714,14 +715,9 @@ int cxlflash_disk_clone(struct scsi_device *sdev, void *arg)
 	if (gli->mode != MODE_VIRTUAL)
 		return -EINVAL;
 
-	src = get_context(cfg, clone->context_id_src, lli, CTX_CTRL_CLONE);
-	if (!src)
+	if (get_context_pair(cfg, clone->context_id_src, clone->context_id_dst,
+			     lli, &src, &dst))
 		return -EINVAL;
-	dst = get_context(cfg, clone->context_id_dst, lli, 0);
-	if (!dst) {
-		put_context(src);
-		return -EINVAL;
-	}
 	/* every slot the clone fills must be free in the destination */
 	for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
 		if (!get_rhte(src, i, lli))

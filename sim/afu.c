@@ -430,7 +430,7 @@ static void sim_exec_scsi(struct sim_ctx *ctx, unsigned int port, u64 lun,
 			  const u8 *cdb, u64 ea, u32 len,
 			  struct sim_scsi_result *res, u32 *moved)
 {
-	struct sim_xfer x = { .len = len };
+	struct sim_xfer x = { .len = len, .nowait = ctx->inline_exec };
 
 	memset(res, 0, sizeof(*res));
 	*moved = 0;
@@ -1226,6 +1226,75 @@ static int sim_engine(void *arg)
 	return 0;
 }
 
+/*
+ * The doorbell, executed by the CPU that rang it.
+ *
+ * A real AFU sees the store to SQ_TAIL at once; a polling engine only sees
+ * it when it next looks, and handing each command over to the engine
+ * thread costs two context switches.  When a master context kicks us after
+ * queueing, the commands at the head of its SQ that can run without
+ * sleeping (reads and writes of RAM-backed LUNs whose pages exist) are
+ * executed right here, completions and interrupt included; the first one
+ * that cannot, and anything else, is left to the engine.  The caller may
+ * be in atomic context (queuecommand): nothing below sleeps, and the
+ * adapter lock is only tried.
+ *
+ * Return: true when the context's queue was drained here.
+ */
+bool sim_ctx_run_inline(struct sim_ctx *ctx)
+{
+	struct sim_adapter *a = ctx->a;
+	struct sisl_host_map *h = &a->map->hosts[ctx->id].host;
+	struct sisl_ioarcb rcb;
+	int budget = SIM_CMD_BUDGET;
+	bool drained = false;
+	u64 tail, slot;
+	int port;
+
+	if (!ctx->kernel || READ_ONCE(a->delay_us) ||
+	    atomic_read(&a->drop_next) || !mutex_trylock(&a->lock))
+		return false;
+	if (ctx->state != SIM_CTX_STARTED || ctx->error || a->afu_error)
+		goto out;
+
+	sim_ctx_track_queues(ctx, h);
+	if (sim_rd(&h->ioarrin) || (sim_rd(&h->sq_ctx_reset) & SISL_SQ_CTX_RST) ||
+	    !sim_sq_valid(ctx))
+		goto out;
+	tail = sim_rd(&h->sq_tail);
+	if (!sim_sq_slot_ok(ctx, tail))
+		goto out;
+	smp_rmb();	/* the tail before the slots it publishes */
+
+	ctx->inline_exec = true;
+	while (ctx->sq_head != tail && budget--) {
+		slot = ctx->sq_head;
+		if (sim_host_read(ctx, slot, &rcb, sizeof(rcb)))
+			break;
+		if (rcb.req_flags & (SISL_REQ_FLAGS_RES_HNDL |
+				     SISL_REQ_FLAGS_AFU_CMD |
+				     SISL_REQ_FLAGS_TMF_CMD))
+			break;
+		port = sim_pick_port(a, rcb.port_sel, NULL);
+		if (port < 0 ||
+		    !sim_fabric_nowait_ok(&a->fab, port,
+					  sim_lun_from_afu(rcb.lun_id),
+					  rcb.cdb, rcb.data_len))
+			break;
+		ctx->sq_head = slot == ctx->sq_end ? ctx->sq_start :
+			       slot + SIM_IOARCB_SIZE;
+		sim_wr(&h->sq_head, ctx->sq_head);
+		sim_exec(ctx, &rcb, rcb.ioasa_ea, rcb.ioasa_ea);
+	}
+	ctx->inline_exec = false;
+	drained = ctx->sq_head == tail;
+	sim_raise_pending(ctx);
+	atomic64_inc(&a->st_inline);
+out:
+	mutex_unlock(&a->lock);
+	return drained;
+}
+
 void sim_adapter_kick(struct sim_adapter *a)
 {
 	atomic_set(&a->kicked, 1);
@@ -1297,6 +1366,7 @@ struct sim_adapter *sim_adapter_alloc(const char *name,
 	atomic_set(&a->kicked, 0);
 	atomic_set(&a->drop_next, 0);
 	atomic64_set(&a->st_cmds, 0);
+	atomic64_set(&a->st_inline, 0);
 	atomic64_set(&a->st_bytes, 0);
 	atomic64_set(&a->st_polls, 0);
 	atomic64_set(&a->st_sleeps, 0);
@@ -1551,9 +1621,10 @@ void sim_adapter_show_contexts(struct sim_adapter *a, struct seq_file *m)
 
 void sim_adapter_show_stats(struct sim_adapter *a, struct seq_file *m)
 {
-	seq_printf(m, "commands %lld\nbytes %lld\npolls %lld\nsleeps %lld\n",
+	seq_printf(m, "commands %lld\nbytes %lld\npolls %lld\nsleeps %lld\ninline %lld\n",
 		   atomic64_read(&a->st_cmds), atomic64_read(&a->st_bytes),
-		   atomic64_read(&a->st_polls), atomic64_read(&a->st_sleeps));
+		   atomic64_read(&a->st_polls), atomic64_read(&a->st_sleeps),
+		   atomic64_read(&a->st_inline));
 }
 
 /* ---------------------------------------------------------------------- */

@@ -378,7 +378,8 @@ static void sim_kick(void *cookie)
 {
 	struct sim_ctx *ctx = cookie;
 
-	sim_adapter_kick(ctx->a);
+	if (!sim_ctx_run_inline(ctx))
+		sim_adapter_kick(ctx->a);
 }
 
 static ssize_t sim_read_adapter_vpd(struct cxlflash_aux_dev *adev, void *buf,

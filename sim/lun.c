@@ -38,6 +38,7 @@
 #define SIM_MAX_XFER_BYTES	SZ_16M	/* per READ/WRITE command */
 #define SIM_OPT_XFER_BYTES	SZ_1M
 #define SIM_MAX_WS_BYTES	(32ULL * SZ_1G)	/* per WRITE SAME command */
+#define SIM_NOWAIT_MAX_BYTES	(256 * 1024)	/* inline doorbell commands */
 #define SIM_MAX_UNMAP_LBAS	0xFFFFFFFFU
 /* 8-byte header + descriptors fit one page */
 #define SIM_MAX_UNMAP_DESC	255U
@@ -328,7 +329,8 @@ static int sim_ram_read(struct sim_cmd *c, u64 off, u32 n, u32 xoff)
 		xoff += chunk;
 		n -= chunk;
 		c->res->xfer_len = xoff;
-		cond_resched();
+		if (!c->x->nowait)
+			cond_resched();
 	}
 	return 0;
 }
@@ -359,7 +361,8 @@ static int sim_ram_write(struct sim_cmd *c, u64 off, u32 n, u32 xoff)
 		xoff += chunk;
 		n -= chunk;
 		c->res->xfer_len = xoff;
-		cond_resched();
+		if (!c->x->nowait)
+			cond_resched();
 	}
 	return 0;
 }
@@ -1257,6 +1260,49 @@ void sim_fabric_exec(struct sim_fabric *fab, unsigned int port, u64 lun,
 
 	if (c.lun)
 		sim_lun_put(c.lun);
+}
+
+bool sim_fabric_nowait_ok(struct sim_fabric *fab, unsigned int port, u64 lun,
+			  const u8 *cdb, u32 data_len)
+{
+	struct sim_lun *l;
+	unsigned long idx, last;
+	bool write, ok = true;
+	u64 lba;
+	u32 nblk;
+
+	switch (cdb[0]) {
+	case READ_10:
+	case WRITE_10:
+		lba = get_unaligned_be32(&cdb[2]);
+		nblk = get_unaligned_be16(&cdb[7]);
+		break;
+	case READ_16:
+	case WRITE_16:
+		lba = get_unaligned_be64(&cdb[2]);
+		nblk = get_unaligned_be32(&cdb[10]);
+		break;
+	default:
+		return false;
+	}
+	write = cdb[0] == WRITE_10 || cdb[0] == WRITE_16;
+	if (port >= fab->nports || data_len > SIM_NOWAIT_MAX_BYTES)
+		return false;
+
+	l = sim_lun_find(fab, port, lun);
+	if (!l)
+		return false;
+	if (l->file || lba >= l->nblocks || nblk > l->nblocks - lba) {
+		/* file I/O sleeps; errors take the ordinary path */
+		ok = false;
+	} else if (write && nblk) {
+		idx = (lba << l->block_shift) >> PAGE_SHIFT;
+		last = (((lba + nblk) << l->block_shift) - 1) >> PAGE_SHIFT;
+		for (; idx <= last && ok; idx++)
+			ok = !!xa_load(&l->pages, idx);
+	}
+	sim_lun_put(l);
+	return ok;
 }
 
 /* ---------------------------------------------------------------------- */

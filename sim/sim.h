@@ -45,6 +45,7 @@ struct sim_xfer {
 	void __user *ubuf;		/* user buffer when kbuf is NULL */
 	u32 len;			/* bytes the host offered */
 	u32 done;			/* high-water mark of bytes moved */
+	bool nowait;			/* executing in atomic context */
 };
 
 /* Copy to/from the host buffer at @off; -EFAULT on a bad address. */
@@ -106,6 +107,15 @@ void sim_lun_set_ua(struct sim_lun *lun, u8 asc, u8 ascq);
 void sim_fabric_exec(struct sim_fabric *fab, unsigned int port, u64 lun,
 		     const u8 *cdb, struct sim_xfer *x,
 		     struct sim_scsi_result *res);
+
+/*
+ * Can (@port, @lun) run @cdb in atomic context?  True for READ/WRITE
+ * 10/16 on a RAM-backed LUN when a write only touches pages that already
+ * exist (so nothing is allocated).  Only meaningful while the caller keeps
+ * every other command of the fabric out (the adapter lock).
+ */
+bool sim_fabric_nowait_ok(struct sim_fabric *fab, unsigned int port, u64 lun,
+			  const u8 *cdb, u32 data_len);
 
 /* Number of LUNs and their total capacity in 4 KiB blocks on @port */
 void sim_fabric_port_stats(struct sim_fabric *fab, unsigned int port,
@@ -233,6 +243,7 @@ struct sim_ctx {
 	u64 sq_start, sq_end, sq_head;
 	u64 completed;
 	unsigned long lisn_pending;	/* LISNs to raise after this pass */
+	bool inline_exec;		/* sim_ctx_run_inline() is running */
 
 	/* adapter fd events */
 	spinlock_t ev_lock;
@@ -271,7 +282,7 @@ struct sim_adapter {
 	atomic_t drop_next;
 	u32 delay_us;
 
-	atomic64_t st_cmds, st_bytes, st_polls, st_sleeps;
+	atomic64_t st_cmds, st_bytes, st_polls, st_sleeps, st_inline;
 	struct dentry *dbg;
 };
 
@@ -279,6 +290,7 @@ struct sim_adapter {
 void sim_ctx_init_maps(struct sim_adapter *a, unsigned int id);
 void sim_adapter_put(struct sim_adapter *a);
 void sim_adapter_kick(struct sim_adapter *a);
+bool sim_ctx_run_inline(struct sim_ctx *ctx);
 ssize_t sim_adapter_read_vpd(struct cxlflash_aux_dev *adev, void *buf,
 			     size_t count);
 int sim_afu_reset_locked(struct sim_adapter *a);

@@ -81,7 +81,8 @@ t_fi_probe_nth() {
 	wait_for 60 cxl_have_disks $((BEFORE + 1)) || fail "clean power on: no new disk"
 	fa_settle "clean"
 	note "power on (probe, AFU start, SCSI host) reaches $_s fault sites; trying $(fi_points "$_s" "$FI_MAX" | wc -l)"
-	_fails=0
+	_fails=0 _leaks=""
+	_ref0=$(cat /sys/module/cxlflash_sim/refcnt)
 	for _n in $(fi_points "$_s" "$FI_MAX"); do
 		fi_begin "probe fail-nth=$_n"
 		_out=$($FI -n "$_n" write $FA/power 1 2>&1)
@@ -95,8 +96,25 @@ t_fi_probe_nth() {
 		esac
 		fa_settle "fail-nth=$_n"
 		fi_end
+		_ref=$(cat /sys/module/cxlflash_sim/refcnt)
+		if [ "$_ref" != "$_ref0" ]; then
+			# once more with the failing allocation's stack in the log
+			_leaks="$_leaks $_n"
+			echo "BAD: fail-nth=$_n: cxlflash_sim refcnt $_ref0 -> $_ref ($_out)"
+			echo 2 >$FI_DBG/failslab/verbose
+			echo 2 >$FI_DBG/fail_page_alloc/verbose
+			kmsg "cxlflash-fi: window begin (stack of fail-nth=$_n)"
+			$FI -n "$_n" write $FA/power 1 >/dev/null 2>&1
+			fi_reset
+			fa_settle "fail-nth=$_n again"
+			kmsg "cxlflash-fi: window end"
+			dmesg | sed -n "/stack of fail-nth=$_n)/,\$p" | sed -n '/FAULT_INJECTION/,/<\/TASK>/p' |
+				grep -E 'FAULT_INJECTION|name |\+0x' | head -n 40
+			_ref0=$(cat /sys/module/cxlflash_sim/refcnt)
+		fi
 	done
 	note "$_fails power-on attempts failed with an error, all unwound"
+	[ -z "$_leaks" ] || fail "cxlflash_sim module reference leaked by power on with fail-nth:$_leaks"
 	fa_destroy || fail "rmdir the adapter"
 	leak_check "the probe sweep"
 	unload_or_fail "unload after the sweep"
@@ -145,6 +163,7 @@ t_fi_load_nth() {
 	unload_or_fail
 	modprobe cxlflash || fail "modprobe cxlflash"
 	load_sweep cxlflash_sim
+	unload_or_fail "unload before the cxlflash sweep"
 	modprobe cxlflash_sim || fail "modprobe cxlflash_sim"
 	load_sweep cxlflash
 	cxl_load || fail "clean load after the sweeps"
@@ -187,8 +206,8 @@ BAD step $_st$_name fail-nth=$_n: exit $_rc, ${_u:-?} user contexts left; $(prin
 	done
 	note "$_total runs, $_fails returned an error and unwound"
 	if [ -n "$_bad" ]; then
-		printf '%s\n' "$_badtxt"
 		( leak_check "the ioctl sweep" )
+		printf '%s\n' "$_badtxt"
 		fail "bad unwinds (step/fail-nth):$_bad"
 	fi
 	leak_check "the ioctl sweep"
