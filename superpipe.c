@@ -704,6 +704,7 @@ static int cxlflash_disk_detach(struct scsi_device *sdev, void *arg)
 struct cxlflash_file {
 	struct cxlflash_cfg *cfg;
 	const struct vm_operations_struct *backend_vmops;
+	pid_t pid;			/* tgid of the context's owner */
 	bool in_error;			/* window reads all ones */
 };
 
@@ -759,31 +760,28 @@ static const struct vm_operations_struct cxlflash_mmap_vmops = {
 static int cxlflash_cxl_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct cxlflash_file *cf = file_state(file);
-	struct cxlflash_cfg *cfg;
-	struct ctx_info *ctxi;
 	int rc;
 
+	/*
+	 * No context lock here: mmap runs under mmap_lock, which the AFU may
+	 * need (it faults in user control blocks) while the context's owner
+	 * holds the context mutex and waits for the AFU.  The file's own
+	 * state says enough.
+	 */
 	if (!cf)
 		return -ENODEV;
-	cfg = cf->cfg;
+	if (READ_ONCE(cf->in_error) || cf->pid != task_tgid_nr(current))
+		return -EIO;	/* in error, recovered elsewhere, not ours */
 
-	ctxi = get_context(cfg, 0, file, CTX_CTRL_FILE);
-	if (!ctxi) {
-		/* in error, recovered elsewhere, or another process's */
-		return -EIO;
-	}
-
-	rc = cfg->ops->fd_mmap(file, vma);
+	rc = cf->cfg->ops->fd_mmap(file, vma);
 	if (rc)
-		goto out;
+		return rc;
 
 	/* the backend's fault handler is called through ours */
 	WRITE_ONCE(cf->backend_vmops, vma->vm_ops);
 	vma->vm_ops = &cxlflash_mmap_vmops;
 	vma->vm_flags |= VM_MIXEDMAP;
-out:
-	put_context(ctxi);
-	return rc;
+	return 0;
 }
 
 /*
@@ -859,6 +857,7 @@ static int new_backend_context(struct cxlflash_cfg *cfg, u64 irqs,
 	if (!cf)
 		return -ENOMEM;
 	cf->cfg = cfg;
+	cf->pid = task_tgid_nr(current);
 
 	ctx = ops->dev_context_init(cfg->adev);
 	if (IS_ERR_OR_NULL(ctx)) {
