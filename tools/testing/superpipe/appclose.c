@@ -169,7 +169,9 @@ static void dying_child(bool kill_it)
 	char c = 0;
 	pid_t pid;
 
-	if (pipe(p))
+	int q[2];
+
+	if (pipe(p) || pipe(q))
 		tap_bail("pipe");
 	pid = fork();
 	if (pid == 0) {
@@ -179,6 +181,7 @@ static void dying_child(bool kill_it)
 		void *b;
 
 		close(p[0]);
+		close(q[1]);
 		if (cflash_open(O.dev, O_RDWR, 0, &l))
 			_exit(1);
 		cflash_info(l, &in);
@@ -192,8 +195,12 @@ static void dying_child(bool kill_it)
 
 				if (write(p[1], &one, 1) != 1)
 					_exit(3);
-				if (!kill_it)
+				if (!kill_it) {
+					/* exit once the parent has counted */
+					if (read(q[0], &one, 1) < 0)
+						_exit(4);
 					_exit(0);	/* no close, no detach */
+				}
 			}
 			for (int k = 0; k < 16; k++) {
 				struct cflash_completion cc;
@@ -203,9 +210,11 @@ static void dying_child(bool kill_it)
 		}
 	}
 	close(p[1]);
+	close(q[0]);
 	rc = (int)read(p[0], &c, 1);
 	close(p[0]);
 	n = sp_sim_user_contexts();
+	close(q[1]);	/* lets an exiting child go */
 	if (base >= 0)
 		tap_ok(n == base + 1, "%s child: one more user context while running (%d -> %d)",
 		       kill_it ? "killed" : "exiting", base, n);
