@@ -1263,7 +1263,15 @@ static int recover_context(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
 		return rc;
 	}
 
+	/*
+	 * Lock order is table, then context: step out of the context (kept
+	 * unavailable) and come back in the right order.
+	 */
+	ctxi->unavail = true;
+	mutex_unlock(&ctxi->mutex);
 	mutex_lock(&cfg->ctx_tbl_list_mutex);
+	mutex_lock(&ctxi->mutex);
+	ctxi->unavail = false;
 	if (cfg->ctx_tbl[pe]) {
 		mutex_unlock(&cfg->ctx_tbl_list_mutex);
 		clear_ctrl_map(cfg, ctxi);
