@@ -133,6 +133,7 @@ struct afu {
 	struct cxlflash_afu_map __iomem *afu_map;	/* whole PSA */
 	atomic_t cmds_active;		/* submissions in progress */
 	struct mutex sync_active;	/* one internal AFU command at a time */
+	struct afu_cmd *sync_cmd;	/* its buffer, under sync_active */
 	u64 hb;
 	u32 internal_lun;
 	u32 num_hwqs;

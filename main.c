@@ -783,11 +783,8 @@ static int send_afu_cmd(struct afu *afu, struct sisl_ioarcb *rcb,
 	mutex_lock(&afu->sync_active);
 	atomic_inc(&afu->cmds_active);
 
-	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
-	if (unlikely(!cmd)) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	/* preallocated: an AFU sync must not fail for want of memory */
+	cmd = afu->sync_cmd;
 
 retry:
 	memset(cmd, 0, sizeof(*cmd));
@@ -843,7 +840,6 @@ retry:
 out:
 	atomic_dec(&afu->cmds_active);
 	mutex_unlock(&afu->sync_active);
-	kfree(cmd);
 	return rc;
 }
 
@@ -1625,6 +1621,9 @@ static int alloc_afu(struct cxlflash_cfg *cfg)
 		spin_lock_init(&afu->hwqs[i]->hrrq_slock);
 		INIT_LIST_HEAD(&afu->hwqs[i]->pending_cmds);
 	}
+	afu->sync_cmd = kzalloc(sizeof(*afu->sync_cmd), GFP_KERNEL);
+	if (!afu->sync_cmd)
+		goto err;
 	afu->parent = cfg;
 	afu->desired_hwqs = CXLFLASH_DEF_HWQS;
 	afu->hwq_mode = HWQ_MODE_RR;
@@ -1634,6 +1633,7 @@ static int alloc_afu(struct cxlflash_cfg *cfg)
 err:
 	while (--i >= 0)
 		kfree(afu->hwqs[i]);
+	kfree(afu->sync_cmd);
 	kfree(afu);
 	return -ENOMEM;
 }
@@ -1647,6 +1647,7 @@ static void free_afu(struct cxlflash_cfg *cfg)
 		return;
 	for (i = 0; i < CXLFLASH_MAX_HWQS; i++)
 		kfree(afu->hwqs[i]);
+	kfree(afu->sync_cmd);
 	kfree(afu);
 	cfg->afu = NULL;
 }
