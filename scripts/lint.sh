@@ -6,11 +6,13 @@
 #   1. checkpatch.pl --no-tree --strict -f over every *.c/*.h of the driver
 #      (repo root), the sim (sim/) and include/uapi/, from Debian's
 #      linux-source tarball (extracted once to tools/testing/build/ks);
-#   2. the module build with sparse and extra warnings (make check: C=2 W=1).
+#   2. the module build with sparse and extra warnings (make check: C=2 W=1);
+#   3. every reStructuredText file (Documentation/, tools/) through docutils,
+#      failing on any warning (a title, table or markup that does not render).
 #
 # Fails on any checkpatch error/warning/check, any sparse warning and any
 # compiler warning.  KDIR=<kernel build dir> as for make.
-#   scripts/lint.sh [checkpatch|build]   run only one half
+#   scripts/lint.sh [checkpatch|build|docs]   run only one part
 
 set -euo pipefail
 
@@ -91,7 +93,12 @@ run_build() {
 		echo "lint: no module sources to build"
 		return 0
 	fi
-	install_missing sparse make gcc
+	install_missing sparse make gcc libc6-dev kmod
+	if [ -z "${KDIR:-}" ] && ! compgen -G '/lib/modules/*/build/Makefile' >/dev/null; then
+		# the build needs a kernel to build against (vm.sh deps would
+		# install the same; this stage must not depend on it)
+		install_missing linux-headers-amd64
+	fi
 	local log=$TOP/tools/testing/build/lint-build.log
 	mkdir -p "$(dirname "$log")"
 	# W=1 changes the compiler flags, so Kbuild recompiles every object;
@@ -109,13 +116,36 @@ run_build() {
 	echo "lint: make check (sparse C=2, W=1) clean"
 }
 
+run_docs() {
+	install_missing python3-docutils
+	local files=() f bad=0 out
+	mapfile -t files < <(cd "$TOP" && find Documentation tools -name '*.rst' \
+		-not -path 'tools/testing/build/*' 2>/dev/null | LC_ALL=C sort)
+	for f in "${files[@]}"; do
+		# level 2 (WARNING) and up: malformed tables, short title
+		# adornments, broken inline markup, unknown targets
+		if ! out=$(cd "$TOP" && rst2pseudoxml --halt=warning --report=warning \
+				--no-file-insertion --no-raw "$f" 2>&1 >/dev/null); then
+			echo "$out"
+			bad=$((bad + 1))
+		fi
+	done
+	if [ $bad -ne 0 ]; then
+		echo "lint: docutils: $bad of ${#files[@]} rst file(s) do not render cleanly"
+		return 1
+	fi
+	echo "lint: docutils clean (${#files[@]} rst files)"
+}
+
 case "$what" in
 checkpatch) run_checkpatch || rc=1 ;;
 build) run_build || rc=1 ;;
+docs) run_docs || rc=1 ;;
 all)
 	run_checkpatch || rc=1
 	run_build || rc=1
+	run_docs || rc=1
 	;;
-*) echo "usage: $0 [checkpatch|build]" >&2; exit 2 ;;
+*) echo "usage: $0 [checkpatch|build|docs]" >&2; exit 2 ;;
 esac
 exit $rc

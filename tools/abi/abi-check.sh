@@ -15,7 +15,21 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 ours=${1:-$top/include/uapi/scsi/cxlflash_ioctl.h}
-ref=${2:-${REF:-$(ls -1 /usr/src/linux-headers-*-common/include/uapi/scsi/cxlflash_ioctl.h 2>/dev/null | sort -V | tail -n1)}}
+find_ref() {
+	ls -1 /usr/src/linux-headers-*-common/include/uapi/scsi/cxlflash_ioctl.h 2>/dev/null | sort -V | tail -n1
+}
+ref=${2:-${REF:-$(find_ref)}}
+if [ -z "$ref" ] && [ -z "${2:-}${REF:-}" ] && command -v apt-get >/dev/null; then
+	# the stage installs what it needs itself (Debian's headers carry the
+	# historical uapi header), whether or not "vm.sh deps" ran before
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "abi: installing linux-headers-amd64 (for the historical header)" >&2
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		linux-headers-amd64 gcc libc6-dev >&2
+	ref=$(find_ref)
+fi
 out=${ABI_OUT:-$top/tools/testing/build/abi}
 CC=${CC:-cc}
 

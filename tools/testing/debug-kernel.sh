@@ -65,15 +65,66 @@ cache_key() {
 	echo "$(basename "$SRC_TAR" .tar.xz)_$(src_version)_$h"
 }
 
-ensure_source_pkg() {
-	[ -f "$SRC_TAR" ] && return 0
-	log "installing linux-source-6.1 (for $SRC_TAR)"
-	local sudo=
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils make gcc kmod cpio
+# What building the kernel needs, whatever else is installed: checked one
+# by one with dpkg and installed when missing (the lint stage installs
+# linux-source too, so the tarball being present says nothing about flex).
+KBUILD_PKGS=(linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils make
+	     gcc libc6-dev kmod cpio perl python3 rsync)
+
+ensure_build_deps() {
+	local p missing=()
+	for p in "${KBUILD_PKGS[@]}"; do
+		dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "installing kernel build dependencies: ${missing[*]}"
+		local sudo=
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}"
+	fi
 	[ -f "$SRC_TAR" ] || die "no $SRC_TAR after installing linux-source-6.1"
+}
+
+# A step of the build, its output appended to the build log; on failure the
+# log's tail and path are printed and the build stops (the EXIT trap of
+# do_build_kernel then removes the unfinished cache entry).
+BLOG=
+step() {
+	local what=$1
+	shift
+	if ! "$@" >>"$BLOG" 2>&1; then
+		log "FAILED: $what; last 30 lines of $BLOG:"
+		tail -n 30 "$BLOG" | sed 's/^/    /' >&2
+		die "$what failed (log $BLOG)"
+	fi
+}
+
+# The long make, with a progress line a minute (objects compiled so far)
+# instead of twenty minutes of silence.
+step_with_progress() {
+	local what=$1 tree=$2 pid rc=0 t0 n
+	shift 2
+	t0=$(date +%s)
+	"$@" >>"$BLOG" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		for _ in $(seq 60); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 1
+		done
+		kill -0 "$pid" 2>/dev/null || break
+		n=$(find "$tree" -name '*.o' -newer "$BLOG.start" 2>/dev/null | wc -l)
+		log "  $what: $(( ($(date +%s) - t0) / 60 )) min, $n objects compiled"
+	done
+	wait "$pid" || rc=$?
+	if [ $rc -ne 0 ]; then
+		log "FAILED: $what (exit $rc); last 30 lines of $BLOG:"
+		tail -n 30 "$BLOG" | sed 's/^/    /' >&2
+		die "$what failed (log $BLOG)"
+	fi
 }
 
 # Compare the fragment against the resulting .config: every "CONFIG_X=v"
@@ -104,6 +155,71 @@ check_config() {
 }
 
 do_build_kernel() {
+	local key dir
+	key=$(cache_key)
+	dir=$CACHE/$key
+	if [ -f "$dir/.complete" ]; then
+		return 0
+	fi
+	ensure_build_deps
+	if [ -e "$dir" ]; then
+		log "removing incomplete build $dir"
+		rm -rf "$dir"
+	fi
+	mkdir -p "$dir"
+	# Until the stamp is written, any exit (failure, signal) removes the
+	# entry, so that no later run finds a half-built tree; the log is kept
+	# beside the cache for the post mortem.
+	trap 'rc=$?; if [ ! -f "'"$dir"'/.complete" ]; then
+		[ -f "'"$dir"'/build.log" ] && cp "'"$dir"'/build.log" "'"$CACHE"'/failed-build.log";
+		rm -rf "'"$dir"'"; log "removed unfinished $dir (log kept as '"$CACHE"'/failed-build.log)"; fi; exit $rc' EXIT
+	local t0 t1
+	BLOG=$dir/build.log
+	t0=$(date +%s)
+	log "building debug kernel into $dir (log $BLOG); 12-20 min with -j$JOBS"
+	{
+		echo "# key $key"
+		echo "# fragment $FRAG"
+		date -u
+	} >"$BLOG"
+	log "extracting $SRC_TAR"
+	step "extracting $SRC_TAR" tar -C "$dir" -xf "$SRC_TAR"
+	local src
+	src=$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
+	[ -n "$src" ] || die "no linux-source-* directory in $SRC_TAR"
+	mv "$src" "$dir/linux"
+	src=$dir/linux
+	cp "$FRAG" "$dir/debug-kernel.config"
+
+	local mk=(nice -n "$NICE" make -C "$src" -j"$JOBS")
+	log "configuring"
+	step "make x86_64_defconfig" "${mk[@]}" x86_64_defconfig
+	step "merge_config.sh" sh -c 'cd "$1" && scripts/kconfig/merge_config.sh -m .config \
+		kernel/configs/kvm_guest.config "$2"' sh "$src" "$dir/debug-kernel.config"
+	step "make olddefconfig" "${mk[@]}" olddefconfig
+	if ! check_config "$src/.config"; then
+		die "the fragment did not survive olddefconfig (see above; $src/.config)"
+	fi
+	log "config OK: all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set)' "$FRAG") fragment lines honoured"
+	log "make -j$JOBS bzImage modules"
+	touch "$BLOG.start"
+	step_with_progress "make bzImage modules" "$src" "${mk[@]}" bzImage modules
+	rm -f "$BLOG.start"
+	step "modules_install" "${mk[@]}" modules_install INSTALL_MOD_PATH="$dir/mods" INSTALL_MOD_STRIP=1
+	local kver
+	kver=$(cat "$src/include/config/kernel.release")
+	# the build/source links point into the cache; the guest does not need them
+	rm -f "$dir/mods/lib/modules/$kver/build" "$dir/mods/lib/modules/$kver/source"
+	t1=$(date +%s)
+	echo "$((t1 - t0))" >"$dir/build-seconds"
+	echo "$kver" >"$dir/kernel.release"
+	log "debug kernel $kver built in $((t1 - t0)) s"
+	# stamp last: everything above succeeded
+	date -u >"$dir/.complete"
+	trap - EXIT
+}
+
+build_kernel() {
 	local key dir
 	key=$(cache_key)
 	dir=$CACHE/$key

@@ -147,11 +147,21 @@ have_module_sources() {
 build_modules() {
 	have_module_sources || { log "no module sources yet, skipping module build"; return 0; }
 	[ "${VM_SKIP_MODULES:-0}" != 1 ] || { log "VM_SKIP_MODULES=1: not building the modules"; return 0; }
+	log "building cxlflash.ko and cxlflash_sim.ko against $KDIR (log $B/make-modules.log)"
 	make -C "$TOP" -j"$(nproc)" KVER="$KVER" KDIR="$KDIR" modules >"$B/make-modules.log" 2>&1 || {
-		cat "$B/make-modules.log" >&2
-		die "module build failed"
+		tail -n 30 "$B/make-modules.log" >&2
+		die "module build failed (log $B/make-modules.log)"
 	}
-	grep -E 'warning:|error:' "$B/make-modules.log" >&2 || true
+	# a warning in our code is a failure, loudly (modpost's own notes for
+	# the debug kernel's build are not ours)
+	local warn
+	warn=$(grep -E '^[^ ]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$B/make-modules.log" || true)
+	if [ -n "$warn" ]; then
+		echo "$warn" >&2
+		die "module build has compiler warnings (log $B/make-modules.log)"
+	fi
+	log "modules built: $(cd "$TOP" && ls -1 ./*.ko sim/*.ko 2>/dev/null | sed 's|^\./||' | tr '\n' ' ')"
+
 }
 
 # User-space trees under tools/ with a Makefile (the library, CLI, tests):
@@ -414,6 +424,10 @@ stage_our_modules() {
 # Patterns in the kernel log that fail a run.
 # Lines that match BAD_RE but are no problem: debug-kernel boot banners.
 BENIGN_RE='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started|RCU lockdep checking is enabled'
+# Kernel console lines that are expected and say nothing about the driver:
+# the log keeps them, the terminal does not (VM_VERBOSE=1 shows them).
+NOISE_RE='ACPI|PCI: MMCONFIG|MMCONFIG|clocksource|[Tt][Ss][Cc]|timekeeping watchdog|Marking .* unstable|watchdog.*skew|cs_watchdog|cs_nsec|Power-on or device reset occurred|Unit Attention|unstable|tsc-early|Spectre|MDS|MMIO Stale|RETBleed|x86/fpu|i8042|input: |platform regulatory|Warning: unable to open an initial console|random: crng|Freeing unused|Write protecting|Run /init|Loaded X.509|Key type|NET: Registered|Initializing XFRM|Btrfs|intel_pstate|cpuidle|PM: |workingset|zbud|fb0|amd_pstate'
+
 BAD_RE='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|lockdep|kmemleak|hung_task|blocked for more than|list_add corruption|list_del corruption|general protection fault|Kernel panic|RCU stall|rcu_sched self-detected stall|soft lockup|hard LOCKUP|refcount_t:|BAD page|page allocation failure'
 
 # [debug-kernel tier] Fault-injection tests (guest/debug/80-fault.sh)
@@ -538,10 +552,13 @@ cmd_run() {
 	set +e
 	timeout -k 5 "$timeout" "${qemu[@]}" </dev/null 2>&1 |
 		tr -d '\r' | tee "$logf" |
-		awk -v v="${VM_VERBOSE:-0}" '
+		awk -v v="${VM_VERBOSE:-0}" -v bad="$BAD_RE" -v noise="$NOISE_RE" '
 			/^@@VM-DMESG-BEGIN@@/ { if (!v) { skip = 1; print "[guest dmesg: see log]" ; next } }
 			/^@@VM-DMESG-END@@/ { if (skip) { skip = 0; next } }
-			!skip { print; fflush() }'
+			# boot chatter and expected device resets stay in the log only
+			!v && /^\[ *[0-9]+\.[0-9]+\]/ && $0 ~ noise && $0 !~ bad { quiet++; next }
+			!skip { print; fflush() }
+			END { if (quiet) print "[" quiet " lines of kernel boot/reset chatter: see log]" }'
 	qrc=${PIPESTATUS[0]}
 	set -e
 	t1=$(date +%s.%N)
