@@ -650,7 +650,7 @@ cmd_test() {
 		[ $boot = 1 ] && args=("$TT/guest/suite.sh") || args=("$TT/guest/persist-boot2.sh")
 		rc=0
 		# shellcheck disable=SC2086 # VM_TEST_ARGS: extra suite arguments, e.g. "-k fio"
-		VM_NOBUILD=1 cmd_run -d "$disk" -t "${VM_TEST_TIMEOUT:-900}" -l "$logf" "${args[@]}" ${VM_TEST_ARGS:-} || rc=$?
+		VM_NOBUILD=1 cmd_run -d "$disk" -t "${VM_TEST_TIMEOUT:-1800}" -l "$logf" "${args[@]}" ${VM_TEST_ARGS:-} || rc=$?
 		read -r p f s < <(count_tap "$logf")
 		pass=$((pass + p))
 		fail=$((fail + f))
