@@ -34,7 +34,10 @@
  *
  * usage: fuzz [-d /dev/sdX] [-n IOCTLS=100000] [-p PROCS=4] [-s SEED]
  *             [-M MANAGE_EVERY=4000] [-F FORK_EVERY=2500] [-W WATCHDOG_S=120]
- *   -M 0 / -F 0: no MANAGE_LUN DISABLE / no forks.
+ *             [-S MAX_SIZE]
+ *   -M 0 / -F 0: no MANAGE_LUN DISABLE / no forks.  -S caps the sizes of
+ *   USER_VIRTUAL and VLUN_RESIZE (4 KiB units; default: any 64-bit value),
+ *   e.g. to get past a known defect with huge sizes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +58,7 @@
 static struct sp_opts O;
 static long NIOCTL = 100000;
 static int NPROC = 4, MANAGE_EVERY = 4000, FORK_EVERY = 2500, WATCHDOG = 120;
+static uint64_t MAXSIZE;		/* -S: cap of lun_size / req_size, 0: none */
 static unsigned long long SEED;
 
 static int opt(int c, const char *arg, void *priv)
@@ -67,6 +71,7 @@ static int opt(int c, const char *arg, void *priv)
 	case 'M': MANAGE_EVERY = atoi(arg); return MANAGE_EVERY >= 0 ? 0 : -1;
 	case 'F': FORK_EVERY = atoi(arg); return FORK_EVERY >= 0 ? 0 : -1;
 	case 'W': WATCHDOG = atoi(arg); return WATCHDOG >= 5 ? 0 : -1;
+	case 'S': MAXSIZE = strtoull(arg, NULL, 0); return 0;
 	}
 	return -1;
 }
@@ -504,6 +509,12 @@ static void do_ioctl(struct proc *p)
 		/* never DISABLE here unless asked to (the mixed-in step does it) */
 		u.manage_lun.hdr.flags &= ~DK_CXLFLASH_MANAGE_LUN_DISABLE_SUPERPIPE;
 	}
+	if (MAXSIZE && arg == &u) {
+		if (k == K_UVIRTUAL && u.uvirtual.lun_size > MAXSIZE)
+			u.uvirtual.lun_size %= MAXSIZE + 1;
+		if (k == K_RESIZE && u.resize.req_size > MAXSIZE)
+			u.resize.req_size %= MAXSIZE + 1;
+	}
 	in_id = u.recover_afu.context_id;
 	rc = sp_ioctl(p->fd[dev], K[k].cmd, arg);
 	atomic_fetch_add(&S->ops[p->slot], 1);
@@ -685,8 +696,8 @@ int main(int argc, char **argv)
 	char s[512];
 	long total = 0;
 
-	sp_parse_common(argc, argv, &O, "n:p:s:M:F:W:", opt, NULL,
-			"[-n IOCTLS] [-p PROCS] [-s SEED] [-M MANAGE_EVERY] [-F FORK_EVERY] [-W WATCHDOG_S]");
+	sp_parse_common(argc, argv, &O, "n:p:s:M:F:W:S:", opt, NULL,
+			"[-n IOCTLS] [-p PROCS] [-s SEED] [-M MANAGE_EVERY] [-F FORK_EVERY] [-W WATCHDOG_S] [-S MAX_SIZE_4K]");
 	if (!SEED)
 		SEED = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
 	tap_plan_late();

@@ -13,6 +13,7 @@
 #   FUZZ_IOCTLS   ioctls fuzzed (100000)
 #   FUZZ_PROCS    fuzzing processes (4)
 #   FUZZ_SEED     seed (default: a new one per run, printed; replay with it)
+#   FUZZ_MAXSIZE  cap of the fuzzed vLUN sizes in 4 KiB units (default none)
 . "$GUEST_DIR/lib.sh"
 
 SP=${SP_DIR:-/usr/local/libexec/cxlflash-tests/superpipe}
@@ -59,7 +60,8 @@ t_race_manage_lun() { race_group manage_lun; }
 t_race_close_exit() { race_group close_exit; }
 
 t_fuzz() {
-	rf_run fuzz -n "$FUZZ_IOCTLS" -p "$FUZZ_PROCS" ${FUZZ_SEED:+-s "$FUZZ_SEED"}
+	rf_run fuzz -n "$FUZZ_IOCTLS" -p "$FUZZ_PROCS" ${FUZZ_SEED:+-s "$FUZZ_SEED"} \
+		${FUZZ_MAXSIZE:+-S "$FUZZ_MAXSIZE"}
 }
 
 # after the tiers: nothing holds the driver, it unloads, and loads again
