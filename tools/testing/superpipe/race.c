@@ -11,9 +11,11 @@
  *   close_exit   a child has a VLUN_RESIZE / VERIFY in flight when its
  *                main thread closes fd2 and exits, exits at once, or the
  *                parent SIGKILLs it
- *   manage_lun   MANAGE_LUN DISABLE/ENABLE on a LUN in a loop while threads
- *                attach and detach on it (now and then one more ioctl in
- *                between: DISABLE only takes effect on an idle LUN)
+ *   manage_lun   every ioctl that takes the LUN from the device stopped
+ *                in its copy_from_user() (userfaultfd) while MANAGE_LUN
+ *                DISABLE runs; then DISABLE/ENABLE in a loop while threads
+ *                attach and detach on the LUN (now and then one more ioctl
+ *                in between: DISABLE only takes effect on an idle LUN)
  *   reset        the same lifecycle threads (with RECOVER_AFU) while the
  *                adapter is reset (SG_SCSI_RESET host reset, bounded count)
  *   sysfs        the lifecycle threads while hwq_mode, lun_mode,
@@ -49,7 +51,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <scsi/sg.h>
+#include <sys/syscall.h>
 
 #include "sp_common.h"
 
@@ -511,6 +516,161 @@ static void *ml_worker(void *p)
 	return NULL;
 }
 
+/*
+ * The widest window there is: the request of an ioctl sits in a page
+ * registered with userfaultfd, so the ioctl stops in its copy_from_user()
+ * (after the dispatcher checked that the LUN is enabled, before the
+ * handler runs) until the page is supplied; meanwhile MANAGE_LUN DISABLE
+ * runs.  0 and the ioctl's result in @ioctl_rc, -errno if userfaultfd is
+ * not available, 1 if the ioctl never stopped.
+ */
+struct stalled {
+	int fd;
+	unsigned long cmd;
+	void *page;
+	int rc;
+};
+
+static void *stalled_thread(void *p)
+{
+	struct stalled *st = p;
+
+	st->rc = ioctl(st->fd, st->cmd, st->page) < 0 ? -errno : 0;
+	return NULL;
+}
+
+static int stall_vs_disable(int fd, unsigned long cmd, void *req, size_t size,
+			    int *disable_rc, int *ioctl_rc)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_copy cp;
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	struct stalled st;
+	pthread_t th;
+	char *src;
+	int uffd, mfd, rc = 0;
+
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -errno;
+	if (ioctl(uffd, UFFDIO_API, &api)) {
+		rc = -errno;
+		close(uffd);
+		return rc;
+	}
+	st.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = sp_alloc(4096);
+	memcpy(src, req, size);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uint64_t)(uintptr_t)st.page;
+	reg.range.len = 4096;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		rc = -errno;
+		goto out;
+	}
+	st.fd = fd;
+	st.cmd = cmd;
+	st.rc = 1;
+	pthread_create(&th, NULL, stalled_thread, &st);
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 5000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		rc = 1;		/* refused before copying the request */
+	mfd = sp_open_dev(O.dev);
+	*disable_rc = sp_manage_lun(mfd, O.dev, DK_CXLFLASH_MANAGE_LUN_DISABLE_SUPERPIPE);
+	memset(&cp, 0, sizeof(cp));
+	cp.dst = (uint64_t)(uintptr_t)st.page;
+	cp.src = (uint64_t)(uintptr_t)src;
+	cp.len = 4096;
+	if (rc == 0)
+		ioctl(uffd, UFFDIO_COPY, &cp);
+	pthread_join(th, NULL);
+	*ioctl_rc = st.rc;
+	if (rc == 0)
+		memcpy(req, st.page, size);	/* the answer */
+	sp_manage_lun(mfd, O.dev, DK_CXLFLASH_MANAGE_LUN_ENABLE_SUPERPIPE);
+	close(mfd);
+out:
+	munmap(st.page, 4096);
+	free(src);
+	close(uffd);
+	return rc;
+}
+
+/* every handler that takes the LUN from the device, stalled against DISABLE */
+static void manage_lun_stalled(void)
+{
+	union cxlflash_ioctls r;
+	struct uctx u = { .fd2 = -1 };
+	char w1[33], w2[33];
+	int fd = sp_open_dev(O.dev), fd2 = -1, rc, drc = 0, irc = 0;
+	long ran = 0, took = 0;
+	bool other = O.dev2 && !sp_wwid_hex(O.dev, w1) && !sp_wwid_hex(O.dev2, w2) &&
+		     strcmp(w1, w2);
+	static const struct {
+		const char *name;
+		unsigned long cmd;
+		size_t size;
+	} k[] = {
+		{ "ATTACH", DK_CXLFLASH_ATTACH, sizeof(r.attach) },
+		{ "USER_DIRECT", DK_CXLFLASH_USER_DIRECT, sizeof(r.udirect) },
+		{ "USER_VIRTUAL", DK_CXLFLASH_USER_VIRTUAL, sizeof(r.uvirtual) },
+		{ "VERIFY", DK_CXLFLASH_VERIFY, sizeof(r.verify) },
+		{ "RELEASE", DK_CXLFLASH_RELEASE, sizeof(r.release) },
+		{ "DETACH", DK_CXLFLASH_DETACH, sizeof(r.detach) },
+		{ "VLUN_RESIZE", DK_CXLFLASH_VLUN_RESIZE, sizeof(r.resize) },
+		{ "VLUN_CLONE", DK_CXLFLASH_VLUN_CLONE, sizeof(r.clone) },
+		{ "RECOVER_AFU", DK_CXLFLASH_RECOVER_AFU, sizeof(r.recover_afu) },
+	};
+
+	/* a context of this process on another LUN names a real context */
+	if (other) {
+		fd2 = sp_open_dev(O.dev2);
+		if (ctx_open(fd2, &u))
+			u.fd2 = -1;
+	}
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		if (i == 0) {
+			r.attach.hdr.flags = O_RDWR;
+			r.attach.num_interrupts = 4;
+		} else {
+			if (u.fd2 < 0)
+				continue;
+			/* context_id is the first field after the header in all but CLONE */
+			r.detach.context_id = u.id;
+			r.clone.context_id_dst = u.id;
+		}
+		rc = stall_vs_disable(fd, k[i].cmd, &r, k[i].size, &drc, &irc);
+		if (rc < 0) {
+			tap_skip(strerror(-rc), "manage_lun: userfaultfd-stalled ioctls vs DISABLE");
+			break;
+		}
+		ran++;
+		took += drc == 0;
+		tap_diag("manage_lun: %s stalled in copy_from_user%s, DISABLE %s, %s returned %s",
+			 k[i].name, rc ? " (not: refused early)" : "", drc ? strerror(-drc) : "took effect",
+			 k[i].name, irc ? strerror(-irc) : "success");
+		if (i == 0 && irc == 0) {
+			/* an ATTACH that succeeded after all: undo it */
+			sp_detach(fd, r.attach.context_id);
+			close((int)(int64_t)r.attach.adap_fd);
+		}
+	}
+	if (ran)
+		tap_diag("manage_lun: %ld ioctls stalled (userfaultfd) across a DISABLE, %ld DISABLEs took effect meanwhile",
+			 ran, took);
+	ctx_close(fd2, &u);
+	if (fd2 >= 0)
+		close(fd2);
+	close(fd);
+	sp_set_superpipe(O.dev, true);
+}
+
 static void g_manage_lun(void)
 {
 	struct life l;
@@ -522,6 +682,7 @@ static void g_manage_lun(void)
 
 	memset(&l, 0, sizeof(l));
 	l.salt = 300;
+	manage_lun_stalled();
 	for (int i = 0; i < NTHR; i++) {
 		ta[i].l = &l;
 		ta[i].idx = (unsigned int)i;
