@@ -135,6 +135,21 @@ static int ctx_open(int fd, struct uctx *u)
 	return 0;
 }
 
+/*
+ * ATTACH, retried for up to 3 s while it answers EBUSY: the context of a
+ * process that just exited may still be on its way out (a context that
+ * never goes away still fails)
+ */
+static int ctx_open_retry(int fd, struct uctx *u)
+{
+	double t0 = sp_now();
+	int rc;
+
+	while ((rc = ctx_open(fd, u)) == -EBUSY && sp_now() - t0 < 3)
+		sp_msleep(50);
+	return rc;
+}
+
 static void ctx_close(int fd, struct uctx *u)
 {
 	if (u->fd2 < 0)
@@ -295,7 +310,7 @@ static void g_ioctl_ioctl(void)
 		/* the context goes away under the workers and comes back */
 		sp_detach(sh.fd, owner.id);
 		close(owner.fd2);
-		rc = ctx_open(sh.fd, &owner);
+		rc = ctx_open_retry(sh.fd, &owner);
 		if (rc) {
 			tap_diag("ioctl_ioctl: re-ATTACH failed: %s", strerror(-rc));
 			break;
@@ -349,7 +364,7 @@ static void ce_child(int variant, int ready, uint64_t rs)
 	int fd = sp_open_dev(O.dev);
 	char c = 1;
 
-	if (fd < 0 || ctx_open(fd, &u))
+	if (fd < 0 || ctx_open_retry(fd, &u))
 		_exit(3);
 	if (sp_uvirtual(fd, u.id, 2 * CHUNK4K, 0, &u.rh[0], NULL))
 		_exit(4);
