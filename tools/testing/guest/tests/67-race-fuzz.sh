@@ -67,9 +67,9 @@ t_fuzz() {
 # after the tiers: nothing holds the driver, it unloads, and loads again
 t_race_fuzz_unload() {
 	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "needs cxlflash"
-	[ -d /sys/module/$DRV ] || skip "$DRV not loaded"
+	[ -d "/sys/module/$DRV" ] || skip "$DRV not loaded"
 	for _h in $(cxl_hosts); do
-		assert_eq "$(cat /sys/class/scsi_host/host$_h/user_contexts)" 0 "host$_h user_contexts"
+		assert_eq "$(cat "/sys/class/scsi_host/host$_h/user_contexts")" 0 "host$_h user_contexts"
 	done
 	cxl_unload || fail "rmmod after the race and fuzz tiers"
 	cxl_load || fail "reload after the race and fuzz tiers"
