@@ -16,8 +16,11 @@
  * Mixed in: close(fd2) without DETACH, mmap/munmap of fd2, forks (the
  * child fuzzes with the inherited state for a while: contexts it does not
  * own, VLUN_CLONE from the parent), MANAGE_LUN DISABLE/ENABLE, reopening
- * the disk.  RECOVER_AFU is fuzzed like the others, but a healthy context
- * never resets the adapter, and nothing here injects AFU errors.
+ * the disk, and now and then a context error injected through the
+ * emulator's debugfs (ctx_error) so that RECOVER_AFU resets a context.
+ * RECOVER_AFU is fuzzed like the others, but a healthy context never
+ * resets the adapter and nothing here injects AFU-wide errors, so the run
+ * always finishes.
  *
  * Asserts: no process dies of a signal or reports an inconsistent answer
  * (a successful ATTACH with an unusable fd2 or nonsense sizes, an errno
@@ -34,8 +37,10 @@
  *
  * usage: fuzz [-d /dev/sdX] [-n IOCTLS=100000] [-p PROCS=4] [-s SEED]
  *             [-M MANAGE_EVERY=4000] [-F FORK_EVERY=2500] [-W WATCHDOG_S=120]
- *             [-S MAX_SIZE]
- *   -M 0 / -F 0: no MANAGE_LUN DISABLE / no forks.  -S caps the sizes of
+ *             [-S MAX_SIZE] [-E CTXERR_EVERY=20000]
+ *   -M 0 / -F 0 / -E 0: no MANAGE_LUN DISABLE / no forks / no context
+ *   errors injected (the emulator's ctx_error: a context reset, which the
+ *   next RECOVER_AFU on that context repairs; never an adapter reset).  -S caps the sizes of
  *   USER_VIRTUAL and VLUN_RESIZE (4 KiB units; default: any 64-bit value),
  *   e.g. to get past a known defect with huge sizes.
  */
@@ -59,6 +64,8 @@ static struct sp_opts O;
 static long NIOCTL = 100000;
 static int NPROC = 4, MANAGE_EVERY = 4000, FORK_EVERY = 2500, WATCHDOG = 120;
 static uint64_t MAXSIZE;		/* -S: cap of lun_size / req_size, 0: none */
+static int CTXERR_EVERY = 20000;	/* -E: inject a context error, 0: never */
+static char ADAPTER[64];
 static unsigned long long SEED;
 
 static int opt(int c, const char *arg, void *priv)
@@ -72,6 +79,7 @@ static int opt(int c, const char *arg, void *priv)
 	case 'F': FORK_EVERY = atoi(arg); return FORK_EVERY >= 0 ? 0 : -1;
 	case 'W': WATCHDOG = atoi(arg); return WATCHDOG >= 5 ? 0 : -1;
 	case 'S': MAXSIZE = strtoull(arg, NULL, 0); return 0;
+	case 'E': CTXERR_EVERY = atoi(arg); return CTXERR_EVERY >= 0 ? 0 : -1;
 	}
 	return -1;
 }
@@ -122,7 +130,7 @@ struct shm {
 	atomic_long ops[32];		/* ioctls issued, per process slot */
 	atomic_long hist[NK][NERR];	/* [ioctl][errno], NERR-1: larger ones */
 	atomic_long mutated, random, badptr, valid;
-	atomic_long forks, closes, maps, manages, reopens;
+	atomic_long forks, closes, maps, manages, reopens, ctxerrs;
 	atomic_long problems;
 	char problem[4][200];
 };
@@ -627,6 +635,23 @@ static void do_manage(struct proc *p)
 	sp_manage_lun(p->fd[d], DEVS[d], DK_CXLFLASH_MANAGE_LUN_ENABLE_SUPERPIPE);
 }
 
+/*
+ * The emulator puts one of our contexts in error (a context reset, not an
+ * adapter reset): the next RECOVER_AFU on it has the real work to do.
+ */
+static void do_ctx_error(struct proc *p)
+{
+	struct fctx *c = pick_ctx(p);
+	char path[160], v[24];
+
+	if (!c || c->inherited || !ADAPTER[0])
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/cxlflash_sim/%s/ctx_error", ADAPTER);
+	snprintf(v, sizeof(v), "%u", (unsigned int)c->id);
+	if (!sp_write_file(path, v))
+		atomic_fetch_add(&S->ctxerrs, 1);
+}
+
 static void fuzz_loop(struct proc *p)
 {
 	while (p->done < p->budget) {
@@ -638,6 +663,8 @@ static void fuzz_loop(struct proc *p)
 			do_manage(p);
 		else if ((r >> 40) % 150 == 0)
 			do_misc(p);
+		else if (CTXERR_EVERY && (r >> 30) % (uint64_t)CTXERR_EVERY == 0)
+			do_ctx_error(p);
 		else
 			do_ioctl(p);
 	}
@@ -696,11 +723,13 @@ int main(int argc, char **argv)
 	char s[512];
 	long total = 0;
 
-	sp_parse_common(argc, argv, &O, "n:p:s:M:F:W:S:", opt, NULL,
-			"[-n IOCTLS] [-p PROCS] [-s SEED] [-M MANAGE_EVERY] [-F FORK_EVERY] [-W WATCHDOG_S] [-S MAX_SIZE_4K]");
+	sp_parse_common(argc, argv, &O, "n:p:s:M:F:W:S:E:", opt, NULL,
+			"[-n IOCTLS] [-p PROCS] [-s SEED] [-M MANAGE_EVERY] [-F FORK_EVERY] [-W WATCHDOG_S] [-S MAX_SIZE_4K] [-E CTXERR_EVERY]");
 	if (!SEED)
 		SEED = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
 	tap_plan_late();
+	if (!sp_sim_adapter(ADAPTER, sizeof(ADAPTER)))
+		ADAPTER[0] = '\0';
 	n = sp_find_luns(names, 64);
 	if (O.dev) {
 		snprintf(DEVS[0], sizeof(DEVS[0]), "%.63s", O.dev);
@@ -715,8 +744,8 @@ int main(int argc, char **argv)
 	}
 	tap_diag("fuzz: seed 0x%llx, %ld ioctls over %d processes, %d disks, MANAGE_LUN DISABLE every ~%d steps, fork every ~%d",
 		 SEED, NIOCTL, NPROC, NDEV, MANAGE_EVERY, FORK_EVERY);
-	tap_diag("replay: fuzz -s 0x%llx -n %ld -p %d -M %d -F %d", SEED, NIOCTL, NPROC, MANAGE_EVERY,
-		 FORK_EVERY);
+	tap_diag("replay: fuzz -s 0x%llx -n %ld -p %d -M %d -F %d -E %d -S %llu", SEED, NIOCTL, NPROC,
+		 MANAGE_EVERY, FORK_EVERY, CTXERR_EVERY, (unsigned long long)MAXSIZE);
 	for (int d = 0; d < NDEV; d++) {
 		char h[33];
 
@@ -816,9 +845,9 @@ int main(int argc, char **argv)
 		tap_diag("fuzz: %ld ioctls in %.1f s (%.0f/s): %ld valid, %ld mutated, %ld random, %ld bad pointers",
 			 total, secs, total / (secs > 0 ? secs : 1), atomic_load(&S->valid),
 			 atomic_load(&S->mutated), atomic_load(&S->random), atomic_load(&S->badptr));
-		tap_diag("fuzz: mixed in %ld forks, %ld close(fd2), %ld mmap/munmap, %ld MANAGE_LUN DISABLE+ENABLE, %ld reopens",
+		tap_diag("fuzz: mixed in %ld forks, %ld close(fd2), %ld mmap/munmap, %ld MANAGE_LUN DISABLE+ENABLE, %ld reopens, %ld context errors",
 			 atomic_load(&S->forks), atomic_load(&S->closes), atomic_load(&S->maps),
-			 atomic_load(&S->manages), atomic_load(&S->reopens));
+			 atomic_load(&S->manages), atomic_load(&S->reopens), atomic_load(&S->ctxerrs));
 	}
 	for (int k = 0; k < NK; k++) {
 		char line[400];
@@ -872,7 +901,7 @@ int main(int argc, char **argv)
 	for (int d = 0; d < NDEV; d++)
 		if (was_sp[d] == 0)
 			sp_set_superpipe(DEVS[d], false);
-	tap_diag("replay: fuzz -s 0x%llx -n %ld -p %d -M %d -F %d", SEED, NIOCTL, NPROC, MANAGE_EVERY,
-		 FORK_EVERY);
+	tap_diag("replay: fuzz -s 0x%llx -n %ld -p %d -M %d -F %d -E %d -S %llu", SEED, NIOCTL, NPROC,
+		 MANAGE_EVERY, FORK_EVERY, CTXERR_EVERY, (unsigned long long)MAXSIZE);
 	return tap_done();
 }
