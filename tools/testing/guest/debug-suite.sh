@@ -9,8 +9,9 @@
 #   1. debug/00-checkers.sh  the checkers are live; kmemleak baseline
 #   2. debug/10-kunit.sh     the KUnit suites built into cxlflash.ko
 #   3. tests/*.sh            load/unload, legacy I/O, ext4, fio, the
-#                            superpipe C tests, configfs (the cases in
-#                            DEBUG_CASES below; short superpipe stress)
+#                            superpipe C tests, configfs, the race and
+#                            fuzz tiers (the cases in DEBUG_CASES below;
+#                            short superpipe stress, longer race/fuzz)
 #   4. debug/80-fault.sh     failslab / fail_page_alloc on load, probe/AFU
 #                            start and the superpipe ioctls
 #   5. debug/99-leaks.sh  unload everything, scan, no leak
@@ -20,10 +21,17 @@
 . "$GUEST_DIR/lib.sh"
 
 # cases of the default suite that run here (function names)
-DEBUG_CASES='^(t_load_default|t_count|t_channels|t_inquiry|t_wwid|t_rw_offsets|t_cross_port|t_isolation|t_ext4|t_libaio_4k_32|t_uring_128k_32|t_ioctl_errors|t_appclose|t_data|t_nosys_qd32|t_recovery|t_stress|t_vlun|t_tib_configfs|t_unload_idle)$'
+DEBUG_CASES='^(t_load_default|t_count|t_channels|t_inquiry|t_wwid|t_rw_offsets|t_cross_port|t_isolation|t_ext4|t_libaio_4k_32|t_uring_128k_32|t_ioctl_errors|t_appclose|t_data|t_nosys_qd32|t_recovery|t_stress|t_vlun|t_tib_configfs|t_race_[a-z_]+|t_fuzz|t_race_fuzz_unload|t_unload_idle)$'
 STRESS_PROCS=${STRESS_PROCS:-4}
 STRESS_SECS=${STRESS_SECS:-5}
 export STRESS_PROCS STRESS_SECS
+# the race and fuzz tiers (tests/67-race-fuzz.sh) run longer here
+RACE_SECS=${RACE_SECS:-10}
+RACE_THREADS=${RACE_THREADS:-4}
+RACE_RESETS=${RACE_RESETS:-3}
+FUZZ_IOCTLS=${FUZZ_IOCTLS:-120000}
+FUZZ_PROCS=${FUZZ_PROCS:-6}
+export RACE_SECS RACE_THREADS RACE_RESETS FUZZ_IOCTLS FUZZ_PROCS
 
 only=
 while [ $# -gt 0 ]; do

@@ -768,3 +768,211 @@ void sp_msleep(unsigned int ms)
 
 	nanosleep(&ts, NULL);
 }
+
+/* ------------------------------------------------------------------ */
+/* quiescence counters                                                 */
+/* ------------------------------------------------------------------ */
+
+int sp_write_file(const char *path, const char *val)
+{
+	return wfile(path, val);
+}
+
+int sp_read_file(const char *path, char *buf, size_t len)
+{
+	return rfile(path, buf, len);
+}
+
+int sp_host_no(const char *dev)
+{
+	char p[4096];
+	const char *h;
+	int rc = sp_sdev_path(dev, p, sizeof(p));
+
+	if (rc)
+		return rc;
+	h = strstr(p, "/host");
+	if (!h)
+		return -ENODEV;
+	return atoi(h + 5);
+}
+
+int sp_sim_set_delay(unsigned int us)
+{
+	DIR *d = opendir(SIM_DEBUGFS);
+	struct dirent *e;
+	char p[600], v[16];
+	int n = 0;
+
+	if (!d)
+		return 0;
+	snprintf(v, sizeof(v), "%u", us);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), SIM_DEBUGFS "/%.200s/delay_us", e->d_name);
+		if (!wfile(p, v))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] != '\n';
+	fclose(f);
+	return n;
+}
+
+static int read_int(const char *path, int *val)
+{
+	char buf[32];
+	int rc = rfile(path, buf, sizeof(buf));
+
+	if (!rc)
+		*val = atoi(buf);
+	return rc;
+}
+
+void sp_counts_read(struct sp_counts *c)
+{
+	DIR *d = opendir("/sys/class/scsi_host");
+	struct dirent *e;
+	char line[512];
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	while (d && (e = readdir(d))) {
+		char p[600];
+		int h, v, n;
+
+		if (sscanf(e->d_name, "host%d", &h) != 1 || !host_is_cxlflash(h))
+			continue;
+		c->hosts++;
+		snprintf(p, sizeof(p), "/sys/class/scsi_host/host%d/user_contexts", h);
+		if (read_int(p, &v))
+			c->unreadable++;
+		else
+			c->user_contexts += v;
+		snprintf(p, sizeof(p), "/sys/kernel/debug/cxlflash/host%d/contexts", h);
+		n = count_lines(p);
+		if (n < 0)
+			c->unreadable++;
+		else
+			c->ctx_lines += n;
+		snprintf(p, sizeof(p), "/sys/kernel/debug/cxlflash/host%d/user_files", h);
+		if (read_int(p, &v))
+			c->unreadable++;
+		else
+			c->user_files += v;
+		snprintf(p, sizeof(p), "/sys/kernel/debug/cxlflash/host%d/contexts_count", h);
+		if (read_int(p, &v))
+			c->unreadable++;
+		else
+			c->contexts_count += v;
+	}
+	if (d)
+		closedir(d);
+	c->sim_user = sp_sim_user_contexts();
+	if (c->sim_user < 0) {
+		c->unreadable++;
+		c->sim_user = 0;
+	}
+	f = fopen("/sys/kernel/debug/cxlflash/luns", "r");
+	if (!f) {
+		c->unreadable++;
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char mode[16];
+		int users;
+		unsigned long long max_lba, chunks, nfree;
+		unsigned int bl;
+
+		if (strlen(line) < 34 ||
+		    sscanf(line + 33, "mode=%15s users=%d max_lba=%llu blk_len=%u chunks=%llu free=%llu",
+			   mode, &users, &max_lba, &bl, &chunks, &nfree) != 6)
+			continue;
+		c->lun_users += users;
+		c->lost_chunks += (long long)(chunks - nfree);
+	}
+	fclose(f);
+}
+
+bool sp_counts_zero(const struct sp_counts *c)
+{
+	return c->hosts > 0 && !c->unreadable && !c->user_contexts && !c->ctx_lines &&
+	       !c->user_files && !c->contexts_count && !c->sim_user && !c->lun_users &&
+	       !c->lost_chunks;
+}
+
+void sp_counts_str(const struct sp_counts *c, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "hosts=%d user_contexts=%d debugfs(contexts=%d user_files=%d contexts_count=%d) sim_user=%d lun_users=%d chunks_not_free=%lld unreadable=%d",
+		 c->hosts, c->user_contexts, c->ctx_lines, c->user_files, c->contexts_count,
+		 c->sim_user, c->lun_users, c->lost_chunks, c->unreadable);
+}
+
+bool sp_wait_quiet(int timeout_s, struct sp_counts *c)
+{
+	double t0 = sp_now();
+
+	for (;;) {
+		sp_counts_read(c);
+		if (sp_counts_zero(c))
+			return true;
+		if (sp_now() - t0 >= timeout_s)
+			return false;
+		sp_msleep(100);
+	}
+}
+
+static void dump_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && n++ < 40) {
+		line[strcspn(line, "\n")] = '\0';
+		tap_diag("  %s: %s", path, line);
+	}
+	fclose(f);
+}
+
+void sp_dump_state(void)
+{
+	DIR *d = opendir("/sys/kernel/debug/cxlflash");
+	struct dirent *e;
+	char p[600];
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "host", 4))
+			continue;
+		snprintf(p, sizeof(p), "/sys/kernel/debug/cxlflash/%.200s/contexts", e->d_name);
+		dump_file(p);
+	}
+	if (d)
+		closedir(d);
+	dump_file("/sys/kernel/debug/cxlflash/luns");
+	d = opendir(SIM_DEBUGFS);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), SIM_DEBUGFS "/%.200s/contexts", e->d_name);
+		dump_file(p);
+	}
+	if (d)
+		closedir(d);
+}

@@ -107,6 +107,34 @@ bool sp_cfs_create(const char *adapter, struct sp_cfs_lun *luns, size_t n, int t
 /* power off and remove what sp_cfs_create() made (also leftovers) */
 void sp_cfs_destroy(const char *adapter, const struct sp_cfs_lun *luns, size_t n);
 
+/* ---- quiescence: every user-context counter of the driver and the sim ---- */
+struct sp_counts {
+	int hosts;			/* cxlflash SCSI hosts seen */
+	int user_contexts;		/* sysfs hostN/user_contexts, summed */
+	int ctx_lines;			/* lines of debugfs cxlflash/hostN/contexts */
+	int user_files;			/* debugfs cxlflash/hostN/user_files */
+	int contexts_count;		/* debugfs cxlflash/hostN/contexts_count */
+	int sim_user;			/* user contexts of debugfs cxlflash_sim */
+	int lun_users;			/* users= of debugfs cxlflash/luns, summed */
+	long long lost_chunks;		/* chunks - free of cxlflash/luns, summed */
+	int unreadable;			/* files that could not be read */
+};
+void sp_counts_read(struct sp_counts *c);
+bool sp_counts_zero(const struct sp_counts *c);
+void sp_counts_str(const struct sp_counts *c, char *buf, size_t len);
+/* poll until every counter is zero, up to @timeout_s; the last reading in @c */
+bool sp_wait_quiet(int timeout_s, struct sp_counts *c);
+/* print the driver's and the sim's context tables as "# " lines */
+void sp_dump_state(void);
+
+/* ---- small file helpers (0 or -errno) ---- */
+int sp_write_file(const char *path, const char *val);
+int sp_read_file(const char *path, char *buf, size_t len);	/* trailing blanks cut */
+/* SCSI host number of @dev, -errno if none */
+int sp_host_no(const char *dev);
+/* write @us to delay_us of every emulated adapter; number written */
+int sp_sim_set_delay(unsigned int us);
+
 double sp_now(void);
 void sp_msleep(unsigned int ms);
 
