@@ -158,6 +158,18 @@ void ba_set_clean(struct blka *blka, u64 chunk)
 		blka->ndirty--;
 }
 
+/*
+ * [start, start + n), all dirty (a run a growth collected under the mutex
+ * and owns since), were zeroed; blka->mutex held.
+ */
+static void ba_set_clean_range(struct blka *blka, u32 start, u32 n)
+{
+	if ((u64)start + n > blka->nchunk)
+		return;
+	bitmap_clear(blka->dirty_map, start, n);
+	blka->ndirty -= min_t(u64, n, blka->ndirty);
+}
+
 void cxlflash_ba_terminate(struct blka *blka)
 {
 	mutex_lock(&blka->mutex);
@@ -430,10 +442,16 @@ static int zero_runs(struct scsi_device *sdev, const u32 *chunks, u64 n)
 	return 0;
 }
 
-/* Zero a set of chunks in any order. */
+/* Zero a set of chunks in any order (often ascending already). */
 static int zero_chunks(struct scsi_device *sdev, u32 *chunks, u64 n)
 {
-	sort(chunks, n, sizeof(u32), cmp_u32, NULL);
+	u64 i;
+
+	for (i = 1; i < n; i++)
+		if (chunks[i] < chunks[i - 1]) {
+			sort(chunks, n, sizeof(u32), cmp_u32, NULL);
+			break;
+		}
 	return zero_runs(sdev, chunks, n);
 }
 
@@ -448,6 +466,12 @@ static u32 lxt_capacity(u32 cnt)
 	return max_t(u32, LXT_MIN_ENTRIES, roundup_pow_of_two(cnt));
 }
 
+/* A run of consecutive dirty chunks a growth hands out */
+struct dirty_run {
+	u32 start;
+	u32 n;
+};
+
 /*
  * Zero the dirty chunks a growth is about to hand out, with the context
  * kept (unavail) and its mutex and the ioctl semaphore dropped, as shrink
@@ -455,26 +479,28 @@ static u32 lxt_capacity(u32 cnt)
  */
 static int scrub_for_grow(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 			  struct ctx_info *ctxi, struct blka *blka,
-			  const u32 *dirty, u32 ndirty)
+			  const struct dirty_run *runs, u32 nrun)
 {
-	int rc, frc;
+	int rc = 0, frc;
 	u32 i;
 
 	ctxi->unavail = true;
 	mutex_unlock(&ctxi->mutex);
 	up_read(&cfg->ioctl_rwsem);
-	rc = zero_runs(sdev, dirty, ndirty);
+	for (i = 0; i < nrun && !rc; i++)
+		rc = zero_blocks(sdev, (u64)runs[i].start << MC_CHUNK_SHIFT,
+				 (u64)runs[i].n << MC_CHUNK_SHIFT);
 	frc = cxlflash_retake_rwsem(cfg);
 	mutex_lock(&ctxi->mutex);
 	ctxi->unavail = false;
 	if (rc || frc) {
-		dev_err(cfg->dev, "%u chunks could not be zeroed for a grow\n",
-			ndirty);
+		dev_err(cfg->dev, "chunks could not be zeroed for a grow: %d\n",
+			rc ? rc : frc);
 		return rc ? rc : frc;
 	}
 	mutex_lock(&blka->mutex);
-	for (i = 0; i < ndirty; i++)
-		ba_set_clean(blka, dirty[i]);
+	for (i = 0; i < nrun; i++)
+		ba_set_clean_range(blka, runs[i].start, runs[i].n);
 	mutex_unlock(&blka->mutex);
 	return 0;
 }
@@ -494,9 +520,9 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 	struct blka *blka = &gli->blka;
 	u64 *lxt_old = (u64 *)(uintptr_t)rhte->lxt_start;
 	u32 cur = rhte->lxt_cnt, cap = ctxi->rht_lxt_cap[rhndl];
-	u32 delta, new_cnt, i, newcap = cap, ndirty = 0;
-	bool some_dirty;
-	u32 *dirty = NULL;
+	u32 delta, new_cnt, i, newcap = cap, nrun = 0;
+	struct dirty_run *runs = NULL;
+	u64 ndirty;
 	u64 *lxt = lxt_old;
 	u64 tail;
 	s64 chunk;
@@ -508,15 +534,16 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 	 */
 	mutex_lock(&blka->mutex);
 	delta = (u32)min_t(u64, want_cnt - cur, ba_space(blka));
-	some_dirty = blka->ndirty != 0;
+	ndirty = blka->ndirty;
 	mutex_unlock(&blka->mutex);
 	if (!delta)
 		return -ENOSPC;
 	new_cnt = cur + delta;
 
-	if (some_dirty) {
-		dirty = kvmalloc_array(delta, sizeof(u32), GFP_KERNEL);
-		if (!dirty)
+	if (ndirty) {
+		runs = kvmalloc_array(min_t(u64, delta, ndirty), sizeof(*runs),
+				      GFP_KERNEL);
+		if (!runs)
 			return -ENOMEM;
 	}
 
@@ -524,7 +551,7 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 		newcap = lxt_capacity(new_cnt);
 		lxt = kvcalloc(newcap, sizeof(u64), GFP_KERNEL);
 		if (!lxt) {
-			kvfree(dirty);
+			kvfree(runs);
 			return -ENOMEM;
 		}
 		if (cur)
@@ -547,25 +574,28 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 	for (i = cur; i < new_cnt; i++) {
 		chunk = ba_alloc(blka);
 		lxt[i] = ((u64)chunk << MC_CHUNK_SHIFT) | tail;
-		if (dirty && ba_dirty(blka, chunk))
-			dirty[ndirty++] = (u32)chunk;
+		if (!runs || !ba_dirty(blka, chunk))
+			continue;
+		if (nrun && runs[nrun - 1].start + runs[nrun - 1].n == chunk)
+			runs[nrun - 1].n++;
+		else
+			runs[nrun++] = (struct dirty_run){ (u32)chunk, 1 };
 	}
 	mutex_unlock(&blka->mutex);
 
-	if (ndirty) {
+	if (nrun) {
 		/* the new entries are past lxt_cnt: the AFU does not see them */
-		rc = scrub_for_grow(cfg, sdev, ctxi, blka, dirty, ndirty);
+		rc = scrub_for_grow(cfg, sdev, ctxi, blka, runs, nrun);
 		if (rc) {
 			/* back to the pool, still dirty */
 			mutex_lock(&blka->mutex);
 			for (i = cur; i < new_cnt; i++)
 				ba_free(blka, lxt[i] >> MC_CHUNK_SHIFT);
 			mutex_unlock(&blka->mutex);
-			rc = -EIO;
 			goto err_free;
 		}
 	}
-	kvfree(dirty);
+	kvfree(runs);
 
 	/* entries, then the table, then the count */
 	dma_wmb();
@@ -575,7 +605,9 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 	dma_wmb();
 	ctxi->rht_lxt_cap[rhndl] = newcap;
 
-	rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
+	/* a context in error (maybe since the scrub) is unknown to the AFU */
+	rc = ctxi->err_recovery_active ? 0 :
+	     cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
 			       SISL_AFU_SYNC_LW);
 	if (rc) {
 		/* the AFU may still look at the old table: keep it */
@@ -588,7 +620,7 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 	return 0;
 
 err_free:
-	kvfree(dirty);
+	kvfree(runs);
 	if (lxt != lxt_old)
 		kvfree(lxt);
 	else if (new_cnt > cur)
@@ -702,8 +734,11 @@ out:
  * @ctxi: context, locked, or NULL to look it up from @resize.
  * @resize: request; req_size in 4 KiB units, last_lba returned.
  *
- * Return: 0, -EINVAL, -ENOSPC, -ENOMEM or -EAGAIN (sync failed; the new
- * size is in effect and a retry is expected to succeed).
+ * Growing is best effort: the size reached is in resize->last_lba.
+ *
+ * Return: 0, -EINVAL, -ENOSPC (not one chunk free), -ENOMEM, -EIO or
+ * -ENODEV (zeroing for a growth failed, size unchanged) or -EAGAIN (sync
+ * failed; the new size is in effect and a retry is expected to succeed).
  */
 int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 			  struct ctx_info *ctxi,
