@@ -11,7 +11,8 @@
  *  - the RRQ toggle protocol (sislite.h helpers used by the completion
  *    path), driven through several wraps of a ring;
  *  - the virtual-LUN chunk allocator of vlun.c (ba_init/ba_alloc/ba_free/
- *    ba_clone/ba_space/ba_terminate) and vlun_last_lba().
+ *    ba_clone/ba_space/ba_terminate, ba_dirty/ba_set_clean) and
+ *    vlun_last_lba().
  */
 
 #include <kunit/test.h>
@@ -470,6 +471,35 @@ static void ba_large(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ba_space(b), n - 999);
 }
 
+/* A new pool is all dirty; only ba_set_clean() makes a chunk clean. */
+static void ba_dirty_tracking(struct kunit *test)
+{
+	const u64 n = 70;	/* not a multiple of BITS_PER_LONG */
+	struct blka *b = new_blka(test, n);
+	s64 c;
+	u64 i;
+
+	KUNIT_EXPECT_EQ(test, b->ndirty, n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE(test, ba_dirty(b, i));
+	KUNIT_EXPECT_FALSE(test, ba_dirty(b, n));
+	c = ba_alloc(b);
+	KUNIT_ASSERT_EQ(test, c, 0LL);
+	KUNIT_EXPECT_TRUE(test, ba_dirty(b, c));
+	/* freeing without zeroing keeps it dirty */
+	KUNIT_EXPECT_EQ(test, ba_free(b, c), 1);
+	KUNIT_EXPECT_TRUE(test, ba_dirty(b, c));
+	ba_set_clean(b, c);
+	ba_set_clean(b, c);
+	ba_set_clean(b, n);
+	KUNIT_EXPECT_FALSE(test, ba_dirty(b, c));
+	KUNIT_EXPECT_EQ(test, b->ndirty, n - 1);
+	ba_set_clean(b, n - 1);
+	KUNIT_EXPECT_FALSE(test, ba_dirty(b, n - 1));
+	KUNIT_EXPECT_TRUE(test, ba_dirty(b, n - 2));
+	KUNIT_EXPECT_EQ(test, b->ndirty, n - 2);
+}
+
 /* Random alloc/free/clone against a reference model. */
 static void ba_model(struct kunit *test)
 {
@@ -565,6 +595,7 @@ static struct kunit_case cxlflash_vlun_cases[] = {
 	KUNIT_CASE(ba_free_errors),
 	KUNIT_CASE(ba_clone_refcount),
 	KUNIT_CASE(ba_large),
+	KUNIT_CASE(ba_dirty_tracking),
 	KUNIT_CASE(ba_model),
 	KUNIT_CASE(vlun_last_lba_test),
 	{}

@@ -22,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <asm/unaligned.h>
 #include <linux/syscalls.h>
@@ -213,19 +214,26 @@ static struct ctx_info *create_context(struct cxlflash_cfg *cfg)
 	ctxi = kzalloc(sizeof(*ctxi), GFP_KERNEL);
 	if (!ctxi)
 		return NULL;
-	ctxi->rht_lun = kcalloc(MAX_RHT_PER_CONTEXT, sizeof(*ctxi->rht_lun),
-				GFP_KERNEL);
-	ctxi->rht_needs_ws = kcalloc(MAX_RHT_PER_CONTEXT,
-				     sizeof(*ctxi->rht_needs_ws), GFP_KERNEL);
-	ctxi->rht_lxt_cap = kcalloc(MAX_RHT_PER_CONTEXT,
-				    sizeof(*ctxi->rht_lxt_cap), GFP_KERNEL);
-	ctxi->rht_start = (struct sisl_rht_entry *)get_zeroed_page(GFP_KERNEL);
+	ctxi->rht_lun = kvcalloc(MAX_RHT_PER_CONTEXT, sizeof(*ctxi->rht_lun),
+				 GFP_KERNEL);
+	ctxi->rht_needs_ws = kvcalloc(MAX_RHT_PER_CONTEXT,
+				      sizeof(*ctxi->rht_needs_ws), GFP_KERNEL);
+	ctxi->rht_lxt_cap = kvcalloc(MAX_RHT_PER_CONTEXT,
+				     sizeof(*ctxi->rht_lxt_cap), GFP_KERNEL);
+	/*
+	 * The RHT: 4096 entries of 16 bytes.  The AFU wants rht_start 16-byte
+	 * aligned (kmalloc of a power of two is naturally aligned, vmalloc
+	 * page aligned) and reads it through the master's address space,
+	 * which maps vmalloc memory as well (the LXTs are kvmalloc'ed too).
+	 */
+	BUILD_BUG_ON(RHT_BYTES != SZ_64K);
+	ctxi->rht_start = kvzalloc(RHT_BYTES, GFP_KERNEL);
 	if (!ctxi->rht_lun || !ctxi->rht_needs_ws || !ctxi->rht_start ||
 	    !ctxi->rht_lxt_cap) {
-		free_page((unsigned long)ctxi->rht_start);
-		kfree(ctxi->rht_lxt_cap);
-		kfree(ctxi->rht_needs_ws);
-		kfree(ctxi->rht_lun);
+		kvfree(ctxi->rht_start);
+		kvfree(ctxi->rht_lxt_cap);
+		kvfree(ctxi->rht_needs_ws);
+		kvfree(ctxi->rht_lun);
 		kfree(ctxi);
 		return NULL;
 	}
@@ -253,10 +261,10 @@ static void destroy_context(struct cxlflash_cfg *cfg, struct ctx_info *ctxi)
 {
 	if (ctxi->initialized)
 		clear_ctrl_map(cfg, ctxi);
-	free_page((unsigned long)ctxi->rht_start);
-	kfree(ctxi->rht_lxt_cap);
-	kfree(ctxi->rht_needs_ws);
-	kfree(ctxi->rht_lun);
+	kvfree(ctxi->rht_start);
+	kvfree(ctxi->rht_lxt_cap);
+	kvfree(ctxi->rht_needs_ws);
+	kvfree(ctxi->rht_lun);
 	mutex_destroy(&ctxi->mutex);
 	kfree(ctxi);
 }
@@ -1153,8 +1161,7 @@ static int cxlflash_disk_verify(struct scsi_device *sdev, void *arg)
 	res_hndl_t rhndl = verify->rsrc_handle;
 	int rc = 0;
 
-	if (verify->hint & ~DK_CXLFLASH_VERIFY_HINT_SENSE)
-		return -EINVAL;
+	/* undefined hint bits are ignored, as historically */
 	if (verify->rsrc_handle >= MAX_RHT_PER_CONTEXT)
 		return -EINVAL;
 
@@ -1440,7 +1447,7 @@ struct ioctl_desc {
 	unsigned int cmd;
 	const char *name;
 	size_t size;
-	u64 flags_ok;			/* allowed hdr.flags bits */
+	u64 flags_known;		/* hdr.flags bits the handler reads */
 	sioctl fn;
 	bool allowed_when_failed;	/* cleanup must always be possible */
 };
@@ -1450,12 +1457,17 @@ struct ioctl_desc {
 
 #define DESC(_cmd, _s, _flags, _fn, _failok) {				\
 	.cmd = _cmd, .name = #_cmd, .size = sizeof(struct _s),		\
-	.flags_ok = _flags, .fn = _fn, .allowed_when_failed = _failok }
+	.flags_known = _flags, .fn = _fn, .allowed_when_failed = _failok }
 
 /*
  * The low two bits of hdr.flags carry an open mode: ATTACH derives the
- * context's permissions from it; the other ioctls accept (and ignore) it
- * because clients written for the historical driver pass it along.
+ * context's permissions from it; the other ioctls ignore it because
+ * clients written for the historical driver pass it along.  Bits no
+ * handler defines are ignored too, as the historical dispatcher did (it
+ * checked version, reserved header words and return_flags only): clients
+ * written for the real adapter set them (ATTACH with 0x999, VERIFY with
+ * 0x8 or 0x50, RECOVER_AFU with CONTEXT_RESET on input) and must work
+ * unchanged.  flags_known only names the bits for the debug log.
  */
 static const struct ioctl_desc ioctl_tbl[] = {
 	DESC(DK_CXLFLASH_ATTACH, dk_cxlflash_attach,
@@ -1497,8 +1509,8 @@ static bool all_zero(const void *p, size_t len)
  * @arg: user pointer to the request.
  *
  * Every request is checked before its handler runs: known command,
- * version 0, reserved header words and return_flags zero, only known
- * flag bits, reserved words (and VERIFY's pad) zero.  The request is copied
+ * version 0, reserved header words and return_flags zero, reserved words
+ * (and VERIFY's pad) zero.  Undefined hdr.flags bits are ignored.  The request is copied
  * back only on success, so a failed ioctl leaves user memory untouched.
  *
  * Return: 0 or a negative errno.
@@ -1554,11 +1566,14 @@ retry:
 
 	if (hdr->version != DK_CXLFLASH_VERSION_0 ||
 	    hdr->rsvd[0] || hdr->rsvd[1] || hdr->rsvd[2] ||
-	    hdr->return_flags || (hdr->flags & ~desc->flags_ok) ||
+	    hdr->return_flags ||
 	    !all_zero((u8 *)&buf + desc->size - RESERVED_LEN, RESERVED_LEN)) {
 		rc = -EINVAL;
 		goto out;
 	}
+	if (hdr->flags & ~desc->flags_known)
+		dev_dbg(&sdev->sdev_gendev, "%s: ignoring flags %llx\n",
+			desc->name, hdr->flags & ~desc->flags_known);
 	if (cmd == DK_CXLFLASH_VERIFY && !all_zero(buf.verify.pad,
 						   sizeof(buf.verify.pad))) {
 		rc = -EINVAL;

@@ -14,7 +14,14 @@
 #include "common.h"
 #include "vlun.h"
 
-#define MAX_RHT_PER_CONTEXT	(PAGE_SIZE / SISL_RHT_ENTRY_SIZE)
+/*
+ * Resource handles per context: 4096 on every page size.  The historical
+ * driver gave a context one page of RHT (page size / 16 entries), which is
+ * 4096 on the 64 KiB-page systems clients were written for; a 64 KiB RHT
+ * keeps that limit on 4 KiB-page systems too.
+ */
+#define MAX_RHT_PER_CONTEXT	4096U
+#define RHT_BYTES		(MAX_RHT_PER_CONTEXT * SISL_RHT_ENTRY_SIZE)
 #define MAX_CONTEXT_IRQS	4
 
 enum lun_mode {
@@ -68,7 +75,7 @@ struct lun_access {
  */
 struct ctx_info {
 	struct sisl_ctrl_map __iomem *ctrl_map;	/* NULL while in error */
-	struct sisl_rht_entry *rht_start;	/* one page, zeroed */
+	struct sisl_rht_entry *rht_start;	/* RHT_BYTES, zeroed */
 	u32 rht_out;			/* open handles */
 	u32 rht_perms;			/* SISL_RHT_PERM_* from the open mode */
 	struct llun_info **rht_lun;	/* handle -> LUN */

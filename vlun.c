@@ -6,11 +6,17 @@
  * blocks.  A virtual LUN is a resource handle in Format 0 whose LBA
  * translation table (LXT) lists its chunks; the AFU translates every
  * command through it and refuses LBAs past its end.  Chunks are zeroed
- * (WRITE SAME, with UNMAP when the AFU supports it) before they return to
- * the free pool, so no tenant ever reads another's data.
+ * before they return to the free pool, and a chunk not known to be zero is
+ * zeroed before it is first handed out, so no tenant ever reads another's
+ * data, nor what was written through /dev/sdX or USER_DIRECT before the
+ * LUN went virtual.  Zeroing is an UNMAP when the LUN says unmapped blocks
+ * read zeros, a WRITE SAME (with UNMAP when the AFU supports it) else.
  *
- * Growing fails with -ENOSPC, changing nothing, when the LUN has fewer
- * free chunks than asked for (the historical driver grew partially).
+ * Growing is best effort, as in the historical driver: a virtual LUN
+ * grows by what is free when less than asked for is, and only fails with
+ * -ENOSPC when not one chunk is.  Chunks that may hold data written before
+ * the LUN went virtual (through /dev/sdX or USER_DIRECT) are zeroed when
+ * they are first handed out (see struct blka).
  */
 
 #include <linux/kernel.h>
@@ -34,6 +40,8 @@
 #define WS_RETRIES		5
 /* one WRITE SAME covers at most this many blocks */
 #define WS_MAX_BLOCKS		0x7FFFFFU	/* what sd allows for WRITE SAME(16) */
+/* block descriptors in one UNMAP parameter list (at most) */
+#define UNMAP_MAX_DESC		64U
 
 /* ---------------------------------------------------------------------- */
 /* Chunk allocator                                                        */
@@ -56,11 +64,17 @@ int ba_init(struct blka *blka, u64 nchunk)
 	blka->free_stack = kvmalloc_array(nchunk, sizeof(u32), GFP_KERNEL);
 	blka->alloc_map = kvcalloc(BITS_TO_LONGS(nchunk), sizeof(long),
 				   GFP_KERNEL);
+	blka->dirty_map = kvmalloc_array(BITS_TO_LONGS(nchunk), sizeof(long),
+					 GFP_KERNEL);
 	blka->clone_cnt = kvzalloc(nchunk, GFP_KERNEL);
-	if (!blka->free_stack || !blka->alloc_map || !blka->clone_cnt) {
+	if (!blka->free_stack || !blka->alloc_map || !blka->dirty_map ||
+	    !blka->clone_cnt) {
 		ba_terminate(blka);
 		return -ENOMEM;
 	}
+	/* nothing is known about the data the LUN holds: all dirty */
+	bitmap_fill(blka->dirty_map, nchunk);
+	blka->ndirty = nchunk;
 
 	/* popped in ascending order: chunk 0 first */
 	for (i = 0; i < nchunk; i++)
@@ -74,12 +88,15 @@ void ba_terminate(struct blka *blka)
 {
 	kvfree(blka->free_stack);
 	kvfree(blka->alloc_map);
+	kvfree(blka->dirty_map);
 	kvfree(blka->clone_cnt);
 	blka->free_stack = NULL;
 	blka->alloc_map = NULL;
+	blka->dirty_map = NULL;
 	blka->clone_cnt = NULL;
 	blka->nchunk = 0;
 	blka->nfree = 0;
+	blka->ndirty = 0;
 }
 
 /* Allocate one chunk; blka->mutex held.  -ENOSPC when none is free. */
@@ -126,6 +143,31 @@ int ba_clone(struct blka *blka, u64 chunk)
 u64 ba_space(struct blka *blka)
 {
 	return blka->nfree;
+}
+
+/* May the chunk hold someone's data?  blka->mutex held. */
+bool ba_dirty(struct blka *blka, u64 chunk)
+{
+	return chunk < blka->nchunk && test_bit(chunk, blka->dirty_map);
+}
+
+/* The chunk was zeroed; blka->mutex held. */
+void ba_set_clean(struct blka *blka, u64 chunk)
+{
+	if (chunk < blka->nchunk && __test_and_clear_bit(chunk, blka->dirty_map))
+		blka->ndirty--;
+}
+
+/*
+ * [start, start + n), all dirty (a run a growth collected under the mutex
+ * and owns since), were zeroed; blka->mutex held.
+ */
+static void ba_set_clean_range(struct blka *blka, u32 start, u32 n)
+{
+	if ((u64)start + n > blka->nchunk)
+		return;
+	bitmap_clear(blka->dirty_map, start, n);
+	blka->ndirty -= min_t(u64, n, blka->ndirty);
 }
 
 void cxlflash_ba_terminate(struct blka *blka)
@@ -286,6 +328,91 @@ static int write_same16(struct scsi_device *sdev, u64 lba, u64 nblks)
 	return rc;
 }
 
+/*
+ * Can an UNMAP zero blocks?  Only when the AFU passes unmapping on, the LUN
+ * says it supports UNMAP (LBPU) and that unmapped blocks read as zeros
+ * (LBPRZ), from the VPD pages the midlayer caches.  Then one UNMAP covers
+ * up to max_desc ranges of max_lbas blocks, where WRITE SAME is bounded by
+ * the LUN's far smaller maximum write-same length: what keeps scrubbing
+ * the chunks of a thin 256 TiB LUN in the milliseconds.
+ */
+static bool unmap_zeroes(struct scsi_device *sdev, u32 *max_lbas,
+			 u32 *max_desc)
+{
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	struct scsi_vpd *b0, *b2;
+	bool ok = false;
+
+	if (!cfg->ws_unmap)
+		return false;
+	rcu_read_lock();
+	b0 = rcu_dereference(sdev->vpd_pgb0);
+	b2 = rcu_dereference(sdev->vpd_pgb2);
+	if (b0 && b2 && b0->len >= 28 && b2->len >= 6 &&
+	    (b2->data[5] & 0x80) && ((b2->data[5] >> 2) & 0x7)) {
+		*max_lbas = get_unaligned_be32(&b0->data[20]);
+		*max_desc = min_t(u32, get_unaligned_be32(&b0->data[24]),
+				  UNMAP_MAX_DESC);
+		ok = *max_lbas && *max_desc;
+	}
+	rcu_read_unlock();
+	return ok;
+}
+
+/* UNMAP [lba, lba + nblks); called with the ioctl semaphore dropped. */
+static int unmap_blocks(struct scsi_device *sdev, u64 lba, u64 nblks,
+			u32 max_lbas, u32 max_desc)
+{
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	u32 ndesc, len, n;
+	u8 cdb[10];
+	u8 *buf;
+	int result;
+	int rc = 0;
+
+	buf = kmalloc(8 + 16 * UNMAP_MAX_DESC, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (nblks) {
+		memset(buf, 0, 8 + 16 * UNMAP_MAX_DESC);
+		for (ndesc = 0; nblks && ndesc < max_desc; ndesc++) {
+			n = (u32)min_t(u64, nblks, max_lbas);
+			put_unaligned_be64(lba, &buf[8 + 16 * ndesc]);
+			put_unaligned_be32(n, &buf[8 + 16 * ndesc + 8]);
+			lba += n;
+			nblks -= n;
+		}
+		len = 8 + 16 * ndesc;
+		put_unaligned_be16(len - 2, &buf[0]);
+		put_unaligned_be16(len - 8, &buf[2]);
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = UNMAP;
+		put_unaligned_be16(len, &cdb[7]);
+
+		result = scsi_execute_req(sdev, cdb, DMA_TO_DEVICE, buf, len,
+					  NULL, WS_TIMEOUT, WS_RETRIES, NULL);
+		if (result) {
+			dev_err(cfg->dev, "UNMAP before %llu failed, result=%08x\n",
+				lba, result);
+			rc = -EIO;
+			break;
+		}
+	}
+	kfree(buf);
+	return rc;
+}
+
+/* Zero [lba, lba + nblks): UNMAP where it zeroes, else WRITE SAME. */
+static int zero_blocks(struct scsi_device *sdev, u64 lba, u64 nblks)
+{
+	u32 max_lbas, max_desc;
+
+	if (unmap_zeroes(sdev, &max_lbas, &max_desc) &&
+	    !unmap_blocks(sdev, lba, nblks, max_lbas, max_desc))
+		return 0;
+	return write_same16(sdev, lba, nblks);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	u32 x = *(const u32 *)a, y = *(const u32 *)b;
@@ -293,24 +420,39 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Zero a set of chunks, coalescing neighbours into one command. */
-static int zero_chunks(struct scsi_device *sdev, u32 *chunks, u64 n)
+/*
+ * Zero a list of chunks, coalescing neighbours that follow each other in
+ * the list into one command (any order is correct, ascending is fastest).
+ */
+static int zero_runs(struct scsi_device *sdev, const u32 *chunks, u64 n)
 {
 	u64 i = 0, j;
 	int rc;
 
-	sort(chunks, n, sizeof(u32), cmp_u32, NULL);
 	while (i < n) {
 		j = i + 1;
 		while (j < n && chunks[j] == chunks[j - 1] + 1)
 			j++;
-		rc = write_same16(sdev, (u64)chunks[i] << MC_CHUNK_SHIFT,
-				  (j - i) << MC_CHUNK_SHIFT);
+		rc = zero_blocks(sdev, (u64)chunks[i] << MC_CHUNK_SHIFT,
+				 (j - i) << MC_CHUNK_SHIFT);
 		if (rc)
 			return rc;
 		i = j;
 	}
 	return 0;
+}
+
+/* Zero a set of chunks in any order (often ascending already). */
+static int zero_chunks(struct scsi_device *sdev, u32 *chunks, u64 n)
+{
+	u64 i;
+
+	for (i = 1; i < n; i++)
+		if (chunks[i] < chunks[i - 1]) {
+			sort(chunks, n, sizeof(u32), cmp_u32, NULL);
+			break;
+		}
+	return zero_runs(sdev, chunks, n);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -324,25 +466,94 @@ static u32 lxt_capacity(u32 cnt)
 	return max_t(u32, LXT_MIN_ENTRIES, roundup_pow_of_two(cnt));
 }
 
-static int grow_lxt(struct cxlflash_cfg *cfg, struct llun_info *lli,
-		    struct ctx_info *ctxi, res_hndl_t rhndl,
-		    struct sisl_rht_entry *rhte, u32 new_cnt)
+/* A run of consecutive dirty chunks a growth hands out */
+struct dirty_run {
+	u32 start;
+	u32 n;
+};
+
+/*
+ * Zero the dirty chunks a growth is about to hand out, with the context
+ * kept (unavail) and its mutex and the ioctl semaphore dropped, as shrink
+ * does.  On success they are marked clean.
+ */
+static int scrub_for_grow(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
+			  struct ctx_info *ctxi, struct blka *blka,
+			  const struct dirty_run *runs, u32 nrun)
+{
+	int rc = 0, frc;
+	u32 i;
+
+	ctxi->unavail = true;
+	mutex_unlock(&ctxi->mutex);
+	up_read(&cfg->ioctl_rwsem);
+	for (i = 0; i < nrun && !rc; i++)
+		rc = zero_blocks(sdev, (u64)runs[i].start << MC_CHUNK_SHIFT,
+				 (u64)runs[i].n << MC_CHUNK_SHIFT);
+	frc = cxlflash_retake_rwsem(cfg);
+	mutex_lock(&ctxi->mutex);
+	ctxi->unavail = false;
+	if (rc || frc) {
+		dev_err(cfg->dev, "chunks could not be zeroed for a grow: %d\n",
+			rc ? rc : frc);
+		return rc ? rc : frc;
+	}
+	mutex_lock(&blka->mutex);
+	for (i = 0; i < nrun; i++)
+		ba_set_clean_range(blka, runs[i].start, runs[i].n);
+	mutex_unlock(&blka->mutex);
+	return 0;
+}
+
+/*
+ * Grow: best effort, as the historical driver did.  When fewer chunks are
+ * free than asked for, the virtual LUN grows by what there is (the caller
+ * reports the size reached in last_lba); -ENOSPC only when not one chunk
+ * can be added.  Chunks that may hold earlier data (see struct blka) are
+ * zeroed before the AFU can reach them.
+ */
+static int grow_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
+		    struct llun_info *lli, struct ctx_info *ctxi,
+		    res_hndl_t rhndl, struct sisl_rht_entry *rhte, u32 want_cnt)
 {
 	struct glun_info *gli = lli->parent;
 	struct blka *blka = &gli->blka;
 	u64 *lxt_old = (u64 *)(uintptr_t)rhte->lxt_start;
 	u32 cur = rhte->lxt_cnt, cap = ctxi->rht_lxt_cap[rhndl];
-	u32 delta = new_cnt - cur, i, newcap = cap;
+	u32 delta, new_cnt, i, newcap = cap, nrun = 0;
+	struct dirty_run *runs = NULL;
+	u64 ndirty;
 	u64 *lxt = lxt_old;
 	u64 tail;
 	s64 chunk;
 	int rc;
 
+	/*
+	 * Size the tables for what can be had (the pool is only peeked at).
+	 * ndirty never grows while the pool lives (we hold a user of it).
+	 */
+	mutex_lock(&blka->mutex);
+	delta = (u32)min_t(u64, want_cnt - cur, ba_space(blka));
+	ndirty = blka->ndirty;
+	mutex_unlock(&blka->mutex);
+	if (!delta)
+		return -ENOSPC;
+	new_cnt = cur + delta;
+
+	if (ndirty) {
+		runs = kvmalloc_array(min_t(u64, delta, ndirty), sizeof(*runs),
+				      GFP_KERNEL);
+		if (!runs)
+			return -ENOMEM;
+	}
+
 	if (new_cnt > cap) {
 		newcap = lxt_capacity(new_cnt);
 		lxt = kvcalloc(newcap, sizeof(u64), GFP_KERNEL);
-		if (!lxt)
+		if (!lxt) {
+			kvfree(runs);
 			return -ENOMEM;
+		}
 		if (cur)
 			memcpy(lxt, lxt_old, cur * sizeof(u64));
 	}
@@ -351,17 +562,40 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct llun_info *lli,
 	       ((u64)SISL_RHT_PERM_RW << LXT_PERM_SHIFT) | lli->port_sel;
 
 	mutex_lock(&blka->mutex);
-	if (ba_space(blka) < delta) {
+	/* others may have taken chunks since: still best effort */
+	delta = (u32)min_t(u64, delta, ba_space(blka));
+	if (!delta) {
 		mutex_unlock(&blka->mutex);
-		if (lxt != lxt_old)
-			kvfree(lxt);
-		return -ENOSPC;
+		new_cnt = cur;
+		rc = -ENOSPC;
+		goto err_free;
 	}
+	new_cnt = cur + delta;
 	for (i = cur; i < new_cnt; i++) {
 		chunk = ba_alloc(blka);
 		lxt[i] = ((u64)chunk << MC_CHUNK_SHIFT) | tail;
+		if (!runs || !ba_dirty(blka, chunk))
+			continue;
+		if (nrun && runs[nrun - 1].start + runs[nrun - 1].n == chunk)
+			runs[nrun - 1].n++;
+		else
+			runs[nrun++] = (struct dirty_run){ (u32)chunk, 1 };
 	}
 	mutex_unlock(&blka->mutex);
+
+	if (nrun) {
+		/* the new entries are past lxt_cnt: the AFU does not see them */
+		rc = scrub_for_grow(cfg, sdev, ctxi, blka, runs, nrun);
+		if (rc) {
+			/* back to the pool, still dirty */
+			mutex_lock(&blka->mutex);
+			for (i = cur; i < new_cnt; i++)
+				ba_free(blka, lxt[i] >> MC_CHUNK_SHIFT);
+			mutex_unlock(&blka->mutex);
+			goto err_free;
+		}
+	}
+	kvfree(runs);
 
 	/* entries, then the table, then the count */
 	dma_wmb();
@@ -371,7 +605,9 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct llun_info *lli,
 	dma_wmb();
 	ctxi->rht_lxt_cap[rhndl] = newcap;
 
-	rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
+	/* a context in error (maybe since the scrub) is unknown to the AFU */
+	rc = ctxi->err_recovery_active ? 0 :
+	     cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
 			       SISL_AFU_SYNC_LW);
 	if (rc) {
 		/* the AFU may still look at the old table: keep it */
@@ -382,6 +618,14 @@ static int grow_lxt(struct cxlflash_cfg *cfg, struct llun_info *lli,
 	if (lxt != lxt_old)
 		kvfree(lxt_old);
 	return 0;
+
+err_free:
+	kvfree(runs);
+	if (lxt != lxt_old)
+		kvfree(lxt);
+	else if (new_cnt > cur)
+		memset(&lxt[cur], 0, (new_cnt - cur) * sizeof(u64));
+	return rc;
 }
 
 /*
@@ -471,8 +715,10 @@ static int shrink_lxt(struct cxlflash_cfg *cfg, struct scsi_device *sdev,
 			goto out;
 		}
 		mutex_lock(&blka->mutex);
-		for (i = 0; i < nzero; i++)
+		for (i = 0; i < nzero; i++) {
+			ba_set_clean(blka, freed[i]);
 			ba_free(blka, freed[i]);
+		}
 		mutex_unlock(&blka->mutex);
 	}
 out:
@@ -488,8 +734,11 @@ out:
  * @ctxi: context, locked, or NULL to look it up from @resize.
  * @resize: request; req_size in 4 KiB units, last_lba returned.
  *
- * Return: 0, -EINVAL, -ENOSPC, -ENOMEM or -EAGAIN (sync failed; the new
- * size is in effect and a retry is expected to succeed).
+ * Growing is best effort: the size reached is in resize->last_lba.
+ *
+ * Return: 0, -EINVAL, -ENOSPC (not one chunk free), -ENOMEM, -EIO or
+ * -ENODEV (zeroing for a growth failed, size unchanged) or -EAGAIN (sync
+ * failed; the new size is in effect and a retry is expected to succeed).
  */
 int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 			  struct ctx_info *ctxi,
@@ -505,12 +754,15 @@ int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 
 	if (!gli->blk_len)
 		return -EINVAL;
-	if (resize->req_size > U64_MAX / CXLFLASH_BLOCK_SIZE)
-		return -EINVAL;
-	nsectors = resize->req_size * CXLFLASH_BLOCK_SIZE / gli->blk_len;
-	new_cnt = DIV_ROUND_UP(nsectors, MC_CHUNK_SIZE);
-	if (new_cnt > U32_MAX)
-		return -ENOSPC;
+	/* more than a LUN can hold asks for all there is (best effort) */
+	if (resize->req_size > U64_MAX / CXLFLASH_BLOCK_SIZE) {
+		new_cnt = U32_MAX;
+	} else {
+		nsectors = resize->req_size * CXLFLASH_BLOCK_SIZE /
+			   gli->blk_len;
+		new_cnt = min_t(u64, DIV_ROUND_UP(nsectors, MC_CHUNK_SIZE),
+				U32_MAX);
+	}
 
 	if (!ctxi) {
 		ctxi = get_context(cfg, resize->context_id, lli,
@@ -531,7 +783,7 @@ int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 	}
 
 	if (new_cnt > rhte->lxt_cnt) {
-		rc = grow_lxt(cfg, lli, ctxi, rhndl, rhte, (u32)new_cnt);
+		rc = grow_lxt(cfg, sdev, lli, ctxi, rhndl, rhte, (u32)new_cnt);
 	} else if (new_cnt < rhte->lxt_cnt) {
 		rc = shrink_lxt(cfg, sdev, lli, ctxi, rhndl, rhte, (u32)new_cnt);
 	} else if (!ctxi->err_recovery_active) {

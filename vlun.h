@@ -17,13 +17,25 @@
  * both allocation and release cost O(1) whatever the size of the LUN; a
  * bitmap (bit set = allocated) catches double frees, and a byte per chunk
  * counts the extra references VLUN_CLONE adds.  @mutex protects it all.
+ *
+ * Remanence: @dirty_map has a bit set for every chunk that may hold data
+ * some tenant could read, i.e. that was not zeroed since the allocator was
+ * made.  The allocator lives while the LUN is in virtual mode; before that
+ * the LUN was written through /dev/sdX (legacy) or USER_DIRECT, so a new
+ * allocator starts with every chunk dirty.  Growing zeroes the dirty
+ * chunks it hands out (and only those), shrinking zeroes every chunk that
+ * goes back to the pool and marks it clean.  The first growth of a pool
+ * therefore pays for what it hands out, later growths into scrubbed
+ * chunks cost nothing.
  */
 struct blka {
 	struct mutex mutex;		/* everything below */
 	u64 nchunk;			/* chunks in the LUN, 0: not set up */
 	u64 nfree;			/* entries on the free stack */
+	u64 ndirty;			/* bits set in dirty_map */
 	u32 *free_stack;
 	unsigned long *alloc_map;
+	unsigned long *dirty_map;
 	u8 *clone_cnt;
 };
 
@@ -33,5 +45,7 @@ s64 ba_alloc(struct blka *blka);
 int ba_free(struct blka *blka, u64 chunk);
 int ba_clone(struct blka *blka, u64 chunk);
 u64 ba_space(struct blka *blka);
+bool ba_dirty(struct blka *blka, u64 chunk);
+void ba_set_clean(struct blka *blka, u64 chunk);
 
 #endif /* _CXLFLASH_VLUN_H */

@@ -91,7 +91,9 @@ struct cflash_lun;
  * mode in @flags (O_RDONLY/O_WRONLY/O_RDWR) sets the AFU permissions.
  * Physical: the handle spans the whole LUN, @vlun_blocks must be 0.
  * Virtual: a LUN of @vlun_blocks 4 KiB blocks (rounded up by the driver to
- * its 256 MiB chunk; 0 = empty, grow with cflash_resize()).
+ * its 256 MiB chunk; 0 = empty, grow with cflash_resize()).  As growth, this
+ * is best effort: with less space free the LUN is smaller (cflash_size()
+ * tells), -ENOSPC only when not one chunk is free.
  */
 int cflash_open(const char *dev, int flags, uint64_t vlun_blocks,
 		struct cflash_lun **out);

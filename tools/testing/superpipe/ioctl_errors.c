@@ -28,6 +28,7 @@ static uint64_t SEED = 0x10;
 #define NPAT 8
 
 #define E(x) (-(x))
+#define NONE_LBA UINT64_MAX
 
 static const char *en(int rc)
 {
@@ -228,9 +229,10 @@ static void bld_clone(void *p)
 
 static void header_checks(const struct req *r)
 {
+	/* undefined hdr.flags bits are not errors: see ignored_flags() */
 	static const char *what[] = {
 		"version=1", "rsvd[0]!=0", "rsvd[1]!=0", "rsvd[2]!=0",
-		"return_flags!=0", "unknown hdr.flags bit 40", "size-8 (_IOC)", "size+8 (_IOC)",
+		"return_flags!=0", "size-8 (_IOC)", "size+8 (_IOC)",
 	};
 	char msg[160];
 
@@ -248,9 +250,8 @@ static void header_checks(const struct req *r)
 		case 2: h->rsvd[1] = 1; break;
 		case 3: h->rsvd[2] = 1; break;
 		case 4: h->return_flags = 1; break;
-		case 5: h->flags |= 1ULL << 40; break;
-		case 6: cmd = _IOC(_IOC_READ | _IOC_WRITE, CXL_MAGIC, _IOC_NR(r->cmd), r->size - 8); break;
-		case 7: cmd = _IOC(_IOC_READ | _IOC_WRITE, CXL_MAGIC, _IOC_NR(r->cmd), r->size + 8); break;
+		case 5: cmd = _IOC(_IOC_READ | _IOC_WRITE, CXL_MAGIC, _IOC_NR(r->cmd), r->size - 8); break;
+		case 6: cmd = _IOC(_IOC_READ | _IOC_WRITE, CXL_MAGIC, _IOC_NR(r->cmd), r->size + 8); break;
 		}
 		rc = sp_ioctl(LI.fd, cmd, buf);
 		if (rc == 0 && r->undo)
@@ -258,6 +259,105 @@ static void header_checks(const struct req *r)
 		snprintf(msg, sizeof(msg), "%s %s", r->name, what[v]);
 		expect_alive(rc, E(EINVAL), msg);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* undefined flag bits are ignored (historical dispatcher)             */
+/* ------------------------------------------------------------------ */
+
+#define BIT40	(1ULL << 40)
+
+/*
+ * Clients written for the real adapter set flag bits no ioctl defines: the
+ * historical dispatcher checked version, reserved words and return_flags
+ * only, so these requests succeed and do exactly what they would without
+ * the bits.
+ */
+static void ignored_flags_physical(void)
+{
+	struct dk_cxlflash_attach a;
+	struct dk_cxlflash_udirect u;
+	struct dk_cxlflash_release rel;
+	struct dk_cxlflash_detach d;
+	struct dk_cxlflash_verify v;
+	struct dk_cxlflash_recover_afu r;
+	struct dk_cxlflash_manage_lun m;
+	static const uint64_t vflags[] = { 0x8, 0x50, BIT40 };
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.hdr.flags = 0x999;		/* O_WRONLY + undefined bits */
+	a.num_interrupts = 4;
+	rc = sp_ioctl(LI.fd, DK_CXLFLASH_ATTACH, &a);
+	tap_ok(rc == 0 && (int64_t)a.adap_fd >= 0 &&
+	       (a.hdr.return_flags & DK_CXLFLASH_APP_CLOSE_ADAP_FD),
+	       "ATTACH flags 0x999 -> 0, a new context and fd2 (%s)", en(rc));
+	if (!rc)
+		undo_attach(&a);
+	tap_ok(alive(), "...library context intact");
+
+	memset(&u, 0, sizeof(u));
+	bld_udirect(&u);
+	u.hdr.flags = O_RDWR | BIT40;
+	rc = sp_ioctl(LI.fd, DK_CXLFLASH_USER_DIRECT, &u);
+	tap_ok(rc == 0 && u.last_lba == LI.last_lba && u.rsrc_handle != LI.rsrc_handle,
+	       "USER_DIRECT flags bit 40 -> 0, handle %llu (%s)",
+	       (unsigned long long)u.rsrc_handle, en(rc));
+	if (!rc) {
+		memset(&rel, 0, sizeof(rel));
+		rel.hdr.flags = BIT40 | 0x999;
+		rel.context_id = LI.context_id;
+		rel.rsrc_handle = u.rsrc_handle;
+		rc = sp_ioctl(LI.fd, DK_CXLFLASH_RELEASE, &rel);
+		expect_alive(rc, 0, "RELEASE flags 0x999|bit 40 of that handle");
+		expect(sp_verify(LI.fd, LI.context_id, u.rsrc_handle, NULL), E(EINVAL),
+		       "...and the released handle is gone");
+	}
+
+	for (size_t i = 0; i < sizeof(vflags) / sizeof(vflags[0]); i++) {
+		char msg[96];
+
+		memset(&v, 0, sizeof(v));
+		bld_verify(&v);
+		v.hdr.flags = vflags[i];
+		rc = sp_ioctl(LI.fd, DK_CXLFLASH_VERIFY, &v);
+		snprintf(msg, sizeof(msg), "VERIFY flags 0x%llx (last_lba %llu)",
+			 (unsigned long long)vflags[i], (unsigned long long)v.last_lba);
+		expect_alive(rc == 0 && v.last_lba != LI.last_lba ? -EIO : rc, 0, msg);
+	}
+	memset(&v, 0, sizeof(v));
+	bld_verify(&v);
+	v.hint = 0x50;			/* no HINT_SENSE: the sense is not looked at */
+	rc = sp_ioctl(LI.fd, DK_CXLFLASH_VERIFY, &v);
+	expect_alive(rc, 0, "VERIFY hint 0x50 (undefined hint bits)");
+
+	memset(&r, 0, sizeof(r));
+	bld_recover(&r);
+	r.hdr.flags = DK_CXLFLASH_RECOVER_AFU_CONTEXT_RESET;
+	rc = sp_ioctl(LI.fd, DK_CXLFLASH_RECOVER_AFU, &r);
+	tap_ok(rc == 0 && !(r.hdr.return_flags & DK_CXLFLASH_RECOVER_AFU_CONTEXT_RESET) &&
+	       r.context_id == LI.context_id,
+	       "RECOVER_AFU with CONTEXT_RESET on input -> 0, healthy context not reset (%s, flags 0x%llx)",
+	       en(rc), (unsigned long long)r.hdr.return_flags);
+	tap_ok(alive(), "...library context intact");
+
+	memset(&m, 0, sizeof(m));
+	bld_manage(&m);
+	m.hdr.flags |= BIT40;
+	rc = sp_ioctl(LI.fd, DK_CXLFLASH_MANAGE_LUN, &m);
+	expect_alive(rc, 0, "MANAGE_LUN ENABLE | bit 40 of an enabled LUN");
+	tap_ok(sp_lun_mode(O.dev) == 1, "...mode still superpipe");
+
+	/* DETACH last: a context of its own */
+	b_attach();
+	memset(&d, 0, sizeof(d));
+	d.hdr.flags = O_RDWR | BIT40;
+	d.context_id = B_CTX;
+	rc = sp_ioctl(LI.fd, DK_CXLFLASH_DETACH, &d);
+	expect_alive(rc, 0, "DETACH flags bit 40");
+	expect(sp_detach(LI.fd, B_CTX), E(EINVAL), "...the context is gone");
+	close(B_FD2);
+	B_FD2 = -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -341,6 +441,7 @@ static void phase_physical(void)
 
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
 		header_checks(&reqs[i]);
+	ignored_flags_physical();
 	{
 		uint8_t junk[256];
 
@@ -492,10 +593,36 @@ static void phase_virtual(void)
 	expect_alive(sp_resize(LI.fd, B_CTX, 4000, 1, NULL), E(EINVAL), "VLUN_RESIZE of a bad handle");
 	expect_alive(sp_resize(LI.fd, B_CTX, LI.rsrc_handle == vh ? vh + 1 : LI.rsrc_handle, 1, NULL),
 		     E(EINVAL), "VLUN_RESIZE of a handle not open in this context");
+	last = 0;
 	rc = sp_resize(LI.fd, B_CTX, vh, UINT64_MAX / 8192, &last);
-	expect_alive(rc == 0 ? 0 : rc, rc == 0 ? 0 : E(ENOSPC),
-		     "VLUN_RESIZE beyond capacity: best effort or -ENOSPC");
+	expect_alive(rc == 0 && (last == NONE_LBA || last < 65536) ? -EIO : rc, 0,
+		     "VLUN_RESIZE beyond capacity: best effort, capped at what is free");
+	tap_diag("capped at last_lba %llu", (unsigned long long)last);
+	rc = sp_resize(LI.fd, B_CTX, vh, UINT64_MAX, &last);
+	expect_alive(rc, E(ENOSPC), "VLUN_RESIZE up again with nothing free");
 	sp_resize(LI.fd, B_CTX, vh, 0, NULL);
+
+	/* undefined flag bits on the virtual ioctls are ignored too */
+	{
+		struct dk_cxlflash_uvirtual u;
+		struct dk_cxlflash_resize z;
+
+		memset(&u, 0, sizeof(u));
+		bld_uvirtual(&u);
+		u.hdr.flags = O_RDWR | BIT40 | DK_CXLFLASH_UVIRTUAL_NEED_WRITE_SAME;
+		rc = sp_ioctl(LI.fd, DK_CXLFLASH_USER_VIRTUAL, &u);
+		expect_alive(rc == 0 && u.last_lba != 65535 ? -EIO : rc, 0,
+			     "USER_VIRTUAL flags bit 40 (1 block: one chunk)");
+		if (!rc)
+			sp_release(LI.fd, B_CTX, u.rsrc_handle);
+		memset(&z, 0, sizeof(z));
+		bld_resize(&z);
+		z.hdr.flags = 0x999 | BIT40;
+		rc = sp_ioctl(LI.fd, DK_CXLFLASH_VLUN_RESIZE, &z);
+		expect_alive(rc == 0 && z.last_lba != 65535 ? -EIO : rc, 0,
+			     "VLUN_RESIZE flags 0x999|bit 40 (2 blocks: one chunk)");
+		sp_resize(LI.fd, B_CTX, vh, 0, NULL);
+	}
 
 	for (size_t i = 0; i < sizeof(vreqs) / sizeof(vreqs[0]); i++)
 		header_checks(&vreqs[i]);
