@@ -7,7 +7,7 @@
  *           stale id is EINVAL on VERIFY, VLUN_RESIZE and DETACH and does
  *           not touch the new context's virtual LUN (defect 5).
  *  fork     the fd2 mapping is not inherited: a forked child touching the
- *           parent's window (raw, and through the inherited library state)
+ *           parent's window (a load; a WRITE queued by a store to IOARRIN)
  *           gets SIGSEGV, and the parent's data is unchanged (defect 3).
  *  close    fd2 closed, and the process gone, while a VLUN_RESIZE to 0
  *           (scrubbing) or a VERIFY with sense data (READ CAPACITY) is in
@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "sp_common.h"
+#include "cflash_int.h"	/* cf_build_rw(), SISL_R_IOARRIN */
 
 static struct sp_opts O;
 static int race_secs = 5;
@@ -271,7 +272,7 @@ static void test_fork(void)
 	struct cflash_info in;
 	volatile uint64_t *map;
 	uint64_t before;
-	void *buf, *chk;
+	void *buf, *chk, *shm;
 	int rc, st, sig;
 	pid_t pid;
 
@@ -281,6 +282,10 @@ static void test_fork(void)
 	cflash_info(l, &in);
 	buf = sp_alloc((size_t)8 * in.block_size);
 	chk = sp_alloc((size_t)8 * in.block_size);
+	shm = mmap(NULL, 4096 + (size_t)8 * in.block_size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		tap_bail("mmap shared: %s", strerror(errno));
 	sp_fill(buf, 0, 8, in.block_size, 0x5eed);
 	rc = cflash_write(l, buf, 0, 8);
 	tap_ok(rc == 0, "fork: parent writes LBAs 0-7");
@@ -308,25 +313,40 @@ static void test_fork(void)
 	       WIFEXITED(st) && WEXITSTATUS(st) == CHILD_NOSIG ? "mapping inherited" :
 	       WIFEXITED(st) && WEXITSTATUS(st) == SIGBUS ? "SIGBUS" : "see status");
 
-	/* 2: the inherited library state drives the parent's context */
-	pid = fork();
-	if (pid == 0) {
-		void *b2 = sp_alloc((size_t)8 * in.block_size);
+	/*
+	 * 2: the attack itself.  The child, without ATTACH, CLONE or mmap of
+	 * its own, builds a WRITE of LBAs 0-7 in memory it shares with the
+	 * parent (the AFU reads it in the context owner's address space) and
+	 * stores its address to IOARRIN through the inherited window.
+	 */
+	if (in.sq_mode || !map) {
+		tap_skip(in.sq_mode ? "context in SQ mode" : "no mapping",
+			 "fork: child's store to IOARRIN of the parent's window -> SIGSEGV");
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			struct sisl_ioarcb *rcb = shm;
+			void *data = (char *)shm + 4096;
 
-		signal(SIGSEGV, child_sig);
-		signal(SIGBUS, child_sig);
-		alarm(20);
-		sig = sigsetjmp(child_jmp, 1);
-		if (sig)
-			_exit(sig);
-		sp_fill(b2, 0, 8, in.block_size, 0xbad);
-		rc = cflash_write(l, b2, 0, 8);
-		_exit(CHILD_NOSIG + (rc != 0));
+			signal(SIGSEGV, child_sig);
+			signal(SIGBUS, child_sig);
+			sig = sigsetjmp(child_jmp, 1);
+			if (sig)
+				_exit(sig);
+			sp_fill(data, 0, 8, in.block_size, 0xbad);
+			cf_build_rw(rcb, (uint16_t)(in.context_id & 0xFFFF),
+				    (uint32_t)in.rsrc_handle, true, 0, 8, in.block_size,
+				    (uintptr_t)data, 0, 5);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			map[SISL_R_IOARRIN / 8] = htobe64((uintptr_t)rcb);
+			sleep(1);	/* let the AFU run it */
+			_exit(CHILD_NOSIG);
+		}
+		waitpid(pid, &st, 0);
+		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == SIGSEGV,
+		       "fork: child's store to IOARRIN of the parent's window -> SIGSEGV (exit %d)",
+		       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
-	waitpid(pid, &st, 0);
-	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == SIGSEGV,
-	       "fork: child's write through the inherited library state -> SIGSEGV (status 0x%x)",
-	       st);
 	memset(chk, 0, (size_t)8 * in.block_size);
 	rc = cflash_read(l, chk, 0, 8);
 	tap_ok(rc == 0 && sp_check(chk, 0, 8, in.block_size, 0x5eed) == 0,
@@ -337,6 +357,7 @@ static void test_fork(void)
 		munmap((void *)map, 65536);
 	}
 	tap_ok(cflash_close(l) == 0, "fork: parent closes");
+	munmap(shm, 4096 + (size_t)8 * in.block_size);
 	free(buf);
 	free(chk);
 }
