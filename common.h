@@ -190,7 +190,11 @@ struct cxlflash_cfg {
 	 * Lock order: ioctl_rwsem (read) -> ctx_recovery_mutex ->
 	 * ctx_tbl_list_mutex -> ctx_info.mutex -> global.mutex -> gli->mutex.
 	 * ioctl_rwsem is taken for read by every ioctl and by the adapter-fd
-	 * release path; resets take it for write to drain them.
+	 * release path; resets take it for write to drain them.  Neither
+	 * the dispatcher's LUN binding (global.mutex, cxlflash_lun_get())
+	 * nor the release path's wait for an unavailable context is done
+	 * with a context mutex held; the release path drops ioctl_rwsem to
+	 * wait.
 	 */
 	struct rw_semaphore ioctl_rwsem;
 	struct mutex ctx_recovery_mutex;	/* one RECOVER_AFU at a time */
@@ -200,6 +204,15 @@ struct cxlflash_cfg {
 	atomic_t num_user_contexts;	/* live adapter files */
 	atomic_t num_contexts;		/* contexts in the table */
 	atomic_t ctx_gen;		/* context id generation tag */
+	/*
+	 * The fd2 release path sleeps on ctx_waitq until a context it found
+	 * unavailable is put back: put_context() and context removal bump
+	 * ctx_put_seq and wake it, so a wake-up between the lookup and the
+	 * sleep is not lost (the sleeper compares the count it read before
+	 * the lookup).
+	 */
+	wait_queue_head_t ctx_waitq;
+	atomic_t ctx_put_seq;
 
 	struct ida lun_slots;		/* LUN table slots, global.mutex */
 	struct list_head lluns;		/* struct llun_info, global.mutex */
@@ -251,7 +264,9 @@ bool cxlflash_lun_fenced(struct scsi_device *sdev);
 void cxlflash_list_init(void);
 void cxlflash_term_global_luns(void);
 void cxlflash_term_local_luns(struct cxlflash_cfg *cfg);
-int cxlflash_manage_lun(struct scsi_device *sdev, void *arg);
+struct llun_info;
+int cxlflash_manage_lun(struct scsi_device *sdev, struct llun_info *lli,
+			void *arg);
 
 /* vlun.c */
 void cxlflash_restore_luntable(struct cxlflash_cfg *cfg);

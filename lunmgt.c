@@ -35,6 +35,7 @@ static struct llun_info *create_local(struct scsi_device *sdev, const u8 *wwid)
 	lli->host_no = sdev->host->host_no;
 	lli->in_table = false;
 	atomic_set(&lli->attach_cnt, 0);
+	atomic_set(&lli->ioctls, 0);
 	memcpy(lli->wwid, wwid, CXLFLASH_WWID_LEN);
 	INIT_LIST_HEAD(&lli->list);
 	return lli;
@@ -117,6 +118,37 @@ struct llun_info *find_and_create_lun(struct scsi_device *sdev, u8 *wwid)
 	return lli;
 }
 
+/**
+ * cxlflash_lun_get() - bind an ioctl to the LUN of its device
+ * @sdev: device the ioctl was issued on.
+ *
+ * sdev->hostdata is read once, here, under global.mutex, and the binding
+ * counted in lli->ioctls until cxlflash_lun_put(): MANAGE_LUN DISABLE,
+ * which clears hostdata under the same mutex, refuses with -EBUSY while
+ * the count is not zero.  So for as long as an ioctl holds the binding
+ * the path stays enabled for this LUN, whatever locks the handler drops.
+ * Lock order: ioctl_rwsem (read) -> global.mutex; no other lock held.
+ *
+ * Return: the LUN record, or NULL when the path is not enabled.
+ */
+struct llun_info *cxlflash_lun_get(struct scsi_device *sdev)
+{
+	struct llun_info *lli;
+
+	mutex_lock(&global.mutex);
+	lli = sdev->hostdata;
+	if (lli)
+		atomic_inc(&lli->ioctls);
+	mutex_unlock(&global.mutex);
+	return lli;
+}
+
+/* End of the ioctl: the binding taken by cxlflash_lun_get() goes. */
+void cxlflash_lun_put(struct llun_info *lli)
+{
+	atomic_dec(&lli->ioctls);
+}
+
 /*
  * The caller names the LUN by WWID.  When the device reported a 16-byte
  * NAA designator in VPD page 0x83 the WWID must be that one, so that one
@@ -156,15 +188,19 @@ out:
 /**
  * cxlflash_manage_lun() - DK_CXLFLASH_MANAGE_LUN
  * @sdev: device the ioctl was issued on.
+ * @unused: the LUN binding of other ioctls, NULL here.
  * @arg: struct dk_cxlflash_manage_lun.
  *
  * ENABLE_SUPERPIPE enables this path of the LUN for the superpipe,
  * DISABLE_SUPERPIPE returns it to legacy use (refused with -EBUSY while
- * contexts use it), no flag just registers the WWID.
+ * contexts use it or other ioctls on the LUN are in flight, see
+ * cxlflash_lun_get()), no flag just registers the WWID.  Runs without a
+ * LUN binding (the dispatcher passes none).
  *
  * Return: 0, -EINVAL, -EBUSY or -ENOMEM.
  */
-int cxlflash_manage_lun(struct scsi_device *sdev, void *arg)
+int cxlflash_manage_lun(struct scsi_device *sdev,
+			struct llun_info *unused, void *arg)
 {
 	struct dk_cxlflash_manage_lun *manage = arg;
 	u64 flags = manage->hdr.flags;
@@ -208,7 +244,9 @@ int cxlflash_manage_lun(struct scsi_device *sdev, void *arg)
 		if (!sdev->hostdata)
 			goto out;
 		mutex_lock(&gli->mutex);
-		if (gli->mode != MODE_NONE || atomic_read(&lli->attach_cnt)) {
+		/* handles, attached contexts or ioctls in flight use it */
+		if (gli->mode != MODE_NONE || atomic_read(&lli->attach_cnt) ||
+		    atomic_read(&lli->ioctls)) {
 			mutex_unlock(&gli->mutex);
 			rc = -EBUSY;
 			goto out;

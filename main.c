@@ -2087,6 +2087,7 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 	INIT_WORK(&cfg->work_q, cxlflash_worker_thread);
 	init_waitqueue_head(&cfg->tmf_waitq);
 	init_waitqueue_head(&cfg->reset_waitq);
+	init_waitqueue_head(&cfg->ctx_waitq);
 	spin_lock_init(&cfg->tmf_slock);
 	mutex_init(&cfg->ctx_tbl_list_mutex);
 	mutex_init(&cfg->ctx_recovery_mutex);

@@ -202,9 +202,68 @@ int get_context_pair(struct cxlflash_cfg *cfg, u64 src_id, u64 dst_id,
 	return 0;
 }
 
+/* Somebody may wait for a context to become available again: wake it. */
+static void ctx_put_wake(struct cxlflash_cfg *cfg)
+{
+	atomic_inc(&cfg->ctx_put_seq);
+	/* orders the count before the check of the queue (wq_has_sleeper) */
+	if (wq_has_sleeper(&cfg->ctx_waitq))
+		wake_up_all(&cfg->ctx_waitq);
+}
+
+/*
+ * Unlock a context found by get_context() (or handed over locked).  An
+ * operation that had it unavailable has cleared unavail by now: the fd2
+ * release path may be waiting for that.
+ */
 void put_context(struct ctx_info *ctxi)
 {
+	struct cxlflash_cfg *cfg = ctxi->cfg;
+
 	mutex_unlock(&ctxi->mutex);
+	ctx_put_wake(cfg);
+}
+
+/**
+ * get_context_of_file() - the context of an adapter file, for its release
+ * @cfg: adapter.
+ * @file: the adapter file (fd2) being released.
+ *
+ * Unlike get_context(), finds the context whatever its owner, state (table
+ * or error list) or availability: when another operation has it
+ * unavailable (mutex dropped in the middle), this waits until that
+ * operation puts it back, then looks again.  Called, and returns, with
+ * ioctl_rwsem held for read; drops it while waiting, because the operation
+ * may need it again and a reset waiting for write access would otherwise
+ * block both.
+ *
+ * Return: the context, locked and available, or NULL when no context
+ * uses @file (any more).
+ */
+static struct ctx_info *get_context_of_file(struct cxlflash_cfg *cfg,
+					    struct file *file)
+{
+	struct ctx_info *ctxi;
+	int seq;
+
+	for (;;) {
+		/* read before the lookup: a put after it changes the count */
+		seq = atomic_read(&cfg->ctx_put_seq);
+		mutex_lock(&cfg->ctx_tbl_list_mutex);
+		ctxi = find_context(cfg, 0, file, CTX_CTRL_ERR_FALLBACK);
+		if (ctxi)
+			mutex_lock(&ctxi->mutex);
+		mutex_unlock(&cfg->ctx_tbl_list_mutex);
+		if (!ctxi || !ctxi->unavail)
+			return ctxi;
+
+		/* do not touch ctxi once unlocked: its owner may free it */
+		mutex_unlock(&ctxi->mutex);
+		up_read(&cfg->ioctl_rwsem);
+		wait_event(cfg->ctx_waitq,
+			   atomic_read(&cfg->ctx_put_seq) != seq);
+		down_read(&cfg->ioctl_rwsem);
+	}
 }
 
 static struct ctx_info *create_context(struct cxlflash_cfg *cfg)
@@ -243,6 +302,22 @@ static struct ctx_info *create_context(struct cxlflash_cfg *cfg)
 	INIT_LIST_HEAD(&ctxi->luns);
 	INIT_LIST_HEAD(&ctxi->list);
 	return ctxi;
+}
+
+/*
+ * A new context id for hardware context @pe: the tag counts every id this
+ * adapter hands out, skipping 0 (see ENCODE_CTXID), so a stale id of a
+ * detached or recovered context never names the context that reuses its
+ * hardware id.
+ */
+static u64 next_ctxid(struct cxlflash_cfg *cfg, int pe)
+{
+	u32 gen;
+
+	do {
+		gen = (u32)atomic_inc_return(&cfg->ctx_gen);
+	} while (!gen);
+	return ENCODE_CTXID(gen, pe);
 }
 
 /* Revoke the context's provisioning in the AFU */
@@ -293,6 +368,8 @@ static void remove_context(struct kref *kref)
 	mutex_unlock(&ctxi->mutex);
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
 	destroy_context(cfg, ctxi);
+	/* a release of its file may wait for it to go (unavail above) */
+	ctx_put_wake(cfg);
 }
 
 /* Drop one attachment reference; true when the context was freed. */
@@ -627,9 +704,10 @@ out:
 	return rc;
 }
 
-static int cxlflash_disk_release(struct scsi_device *sdev, void *arg)
+static int cxlflash_disk_release(struct scsi_device *sdev,
+				 struct llun_info *lli, void *arg)
 {
-	return _cxlflash_disk_release(sdev, sdev->hostdata, NULL, arg);
+	return _cxlflash_disk_release(sdev, lli, NULL, arg);
 }
 
 /*
@@ -692,9 +770,10 @@ int _cxlflash_disk_detach(struct scsi_device *sdev, struct llun_info *lli,
 	return freed ? 1 : 0;
 }
 
-static int cxlflash_disk_detach(struct scsi_device *sdev, void *arg)
+static int cxlflash_disk_detach(struct scsi_device *sdev,
+				struct llun_info *lli, void *arg)
 {
-	int rc = _cxlflash_disk_detach(sdev, sdev->hostdata, NULL, arg);
+	int rc = _cxlflash_disk_detach(sdev, lli, NULL, arg);
 
 	return rc < 0 ? rc : 0;
 }
@@ -785,17 +864,25 @@ static int cxlflash_cxl_mmap(struct file *file, struct vm_area_struct *vma)
 	if (rc)
 		return rc;
 
-	/* the backend's fault handler is called through ours */
+	/*
+	 * The backend's fault handler is called through ours.  The window is
+	 * the owner's alone: a forked child gets no copy of the mapping (it
+	 * must attach, or clone, a context of its own), or it could queue
+	 * commands on the parent's context through it.
+	 */
 	WRITE_ONCE(cf->backend_vmops, vma->vm_ops);
 	vma->vm_ops = &cxlflash_mmap_vmops;
-	vma->vm_flags |= VM_MIXEDMAP;
+	vma->vm_flags |= VM_MIXEDMAP | VM_DONTCOPY;
 	return 0;
 }
 
 /*
  * Last reference to an adapter file: whatever its context still holds is
  * detached, whoever drops the reference (the file, including every mapping
- * of it, is the context's lifetime), then the backend context goes.
+ * of it, is the context's lifetime), then the backend context goes.  An
+ * ioctl in flight on the context (mutex dropped, unavail) is waited for
+ * first: the backend context and the file state are freed only once no
+ * context points at the file.
  */
 static int cxlflash_cxl_release(struct inode *inode, struct file *file)
 {
@@ -811,8 +898,7 @@ static int cxlflash_cxl_release(struct inode *inode, struct file *file)
 	cfg = cf->cfg;
 
 	down_read(&cfg->ioctl_rwsem);
-	ctxi = get_context(cfg, 0, file, CTX_CTRL_FILE | CTX_CTRL_ERR_FALLBACK |
-			   CTX_CTRL_NOPID);
+	ctxi = get_context_of_file(cfg, file);
 	if (ctxi) {
 		dev_dbg(cfg->dev, "release of context %016llx with LUNs attached\n",
 			ctxi->ctxid);
@@ -826,8 +912,12 @@ static int cxlflash_cxl_release(struct inode *inode, struct file *file)
 			if (rc == 1)
 				break;	/* context freed */
 		}
-		if (rc != 1)
+		if (rc != 1) {
+			/* no LUN kept it (cannot happen): forget the file */
+			WARN_ON_ONCE(1);
+			ctxi->file = NULL;
 			put_context(ctxi);
+		}
 	}
 	up_read(&cfg->ioctl_rwsem);
 
@@ -925,11 +1015,11 @@ err_free:
 /* ATTACH                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static int cxlflash_disk_attach(struct scsi_device *sdev, void *arg)
+static int cxlflash_disk_attach(struct scsi_device *sdev,
+				struct llun_info *lli, void *arg)
 {
 	struct dk_cxlflash_attach *attach = arg;
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct glun_info *gli = lli->parent;
 	struct ctx_info *ctxi = NULL;
 	struct lun_access *lun_access = NULL;
@@ -1004,8 +1094,7 @@ static int cxlflash_disk_attach(struct scsi_device *sdev, void *arg)
 	ctxi->irqs = attach->num_interrupts;
 	ctxi->rht_perms = perms;
 	ctxi->ctrl_map = &cfg->afu->afu_map->ctrls[pe].ctrl;
-	ctxi->ctxid = ENCODE_CTXID((u32)atomic_inc_return(&cfg->ctx_gen) | 1,
-				   pe);
+	ctxi->ctxid = next_ctxid(cfg, pe);
 	ctxi->pid = task_tgid_nr(current);
 	ctxi->initialized = true;
 
@@ -1061,11 +1150,11 @@ err_lun:
 /* USER_DIRECT                                                            */
 /* ---------------------------------------------------------------------- */
 
-static int cxlflash_disk_direct_open(struct scsi_device *sdev, void *arg)
+static int cxlflash_disk_direct_open(struct scsi_device *sdev,
+				     struct llun_info *lli, void *arg)
 {
 	struct dk_cxlflash_udirect *pphys = arg;
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct glun_info *gli = lli->parent;
 	struct sisl_rht_entry *rhte;
 	struct ctx_info *ctxi;
@@ -1116,10 +1205,10 @@ out:
 /* VERIFY                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static int process_sense(struct scsi_device *sdev, struct dk_cxlflash_verify *verify)
+static int process_sense(struct scsi_device *sdev, struct llun_info *lli,
+			 struct dk_cxlflash_verify *verify)
 {
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct scsi_sense_hdr sshdr;
 	int rc;
 
@@ -1149,11 +1238,11 @@ static int process_sense(struct scsi_device *sdev, struct dk_cxlflash_verify *ve
 	}
 }
 
-static int cxlflash_disk_verify(struct scsi_device *sdev, void *arg)
+static int cxlflash_disk_verify(struct scsi_device *sdev,
+				struct llun_info *lli, void *arg)
 {
 	struct dk_cxlflash_verify *verify = arg;
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct glun_info *gli = lli->parent;
 	struct sisl_rht_entry *rhte;
 	struct ctx_info *ctxi;
@@ -1179,7 +1268,7 @@ static int cxlflash_disk_verify(struct scsi_device *sdev, void *arg)
 		/* the context stays reserved while its mutex is dropped */
 		ctxi->unavail = true;
 		mutex_unlock(&ctxi->mutex);
-		rc = process_sense(sdev, verify);
+		rc = process_sense(sdev, lli, verify);
 		mutex_lock(&ctxi->mutex);
 		ctxi->unavail = false;
 		if (rc)
@@ -1293,8 +1382,7 @@ static int recover_context(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
 		cfg->ctx_tbl[old_pe] = NULL;
 	ctxi->ctx = ctx;
 	ctxi->file = file;
-	ctxi->ctxid = ENCODE_CTXID((u32)atomic_inc_return(&cfg->ctx_gen) | 1,
-				   pe);
+	ctxi->ctxid = next_ctxid(cfg, pe);
 	ctxi->err_recovery_active = false;
 	cfg->ctx_tbl[pe] = ctxi;
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
@@ -1312,11 +1400,11 @@ static bool context_in_error(struct ctx_info *ctxi)
 	return cxl_readq(&ctxi->ctrl_map->mbox_r) == U64_MAX;
 }
 
-static int cxlflash_afu_recover(struct scsi_device *sdev, void *arg)
+static int cxlflash_afu_recover(struct scsi_device *sdev,
+				struct llun_info *lli, void *arg)
 {
 	struct dk_cxlflash_recover_afu *recover = arg;
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct afu *afu = cfg->afu;
 	struct ctx_info *ctxi = NULL;
 	struct file *file;
@@ -1441,7 +1529,12 @@ void cxlflash_free_errpage(void)
 /* Dispatcher                                                             */
 /* ---------------------------------------------------------------------- */
 
-typedef int (*sioctl)(struct scsi_device *sdev, void *arg);
+/*
+ * A handler gets the LUN binding the dispatcher took (NULL for
+ * MANAGE_LUN) and must use it, never sdev->hostdata: see cxlflash_lun_get().
+ */
+typedef int (*sioctl)(struct scsi_device *sdev, struct llun_info *lli,
+		      void *arg);
 
 struct ioctl_desc {
 	unsigned int cmd;
@@ -1521,6 +1614,7 @@ int cxlflash_ioctl(struct scsi_device *sdev, unsigned int cmd, void __user *arg)
 	const struct ioctl_desc *desc = NULL;
 	union cxlflash_ioctls buf;
 	struct dk_cxlflash_hdr *hdr = (struct dk_cxlflash_hdr *)&buf;
+	struct llun_info *lli = NULL;
 	int rc;
 	int i;
 
@@ -1534,10 +1628,17 @@ int cxlflash_ioctl(struct scsi_device *sdev, unsigned int cmd, void __user *arg)
 
 	down_read(&cfg->ioctl_rwsem);
 
-	/* every ioctl but MANAGE_LUN needs a LUN enabled for the superpipe */
-	if (cmd != DK_CXLFLASH_MANAGE_LUN && !sdev->hostdata) {
-		rc = -EINVAL;
-		goto out;
+	/*
+	 * Every ioctl but MANAGE_LUN needs a LUN enabled for the superpipe,
+	 * bound here once for the whole ioctl (DISABLE waits for no one: it
+	 * fails with -EBUSY while the binding is held).
+	 */
+	if (cmd != DK_CXLFLASH_MANAGE_LUN) {
+		lli = cxlflash_lun_get(sdev);
+		if (!lli) {
+			rc = -EINVAL;
+			goto out;
+		}
 	}
 
 retry:
@@ -1580,10 +1681,12 @@ retry:
 		goto out;
 	}
 
-	rc = desc->fn(sdev, &buf);
+	rc = desc->fn(sdev, lli, &buf);
 	if (!rc && copy_to_user(arg, &buf, desc->size))
 		rc = -EFAULT;
 out:
+	if (lli)
+		cxlflash_lun_put(lli);
 	up_read(&cfg->ioctl_rwsem);
 	if (rc)
 		dev_dbg(&sdev->sdev_gendev, "%s failed: %d\n", desc->name, rc);

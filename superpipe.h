@@ -49,6 +49,16 @@ struct glun_info {
 /*
  * A LUN as one adapter knows it: its id on each port it was enabled on
  * and its slot in the AFU's LUN tables.  Protected by global.mutex.
+ *
+ * Lifetime: allocated by the first MANAGE_LUN naming the WWID, freed only
+ * when the adapter goes (cxlflash_term_local_luns()), so a pointer to it
+ * stays valid while the adapter exists.  sdev->hostdata points at it while
+ * the path is enabled for the superpipe; it is read once per ioctl, by the
+ * dispatcher, under global.mutex (cxlflash_lun_get()), and that binding is
+ * passed to the handler: a handler never reads sdev->hostdata itself.
+ * MANAGE_LUN DISABLE clears hostdata under global.mutex only when no ioctl
+ * holds a binding (ioctls == 0) and no context has the LUN attached
+ * (attach_cnt == 0), else it fails with -EBUSY.
  */
 struct llun_info {
 	u64 lun_id[CXLFLASH_MAX_FC_PORTS];	/* AFU-format LUN id per port */
@@ -57,6 +67,7 @@ struct llun_info {
 	u32 port_sel;			/* ports enabled through MANAGE_LUN */
 	bool in_table;
 	atomic_t attach_cnt;		/* contexts this LUN is attached to */
+	atomic_t ioctls;		/* ioctls bound to it (see above) */
 	u8 wwid[CXLFLASH_WWID_LEN];
 	struct glun_info *parent;
 	struct list_head list;		/* on cfg->lluns */
@@ -72,6 +83,14 @@ struct lun_access {
 /*
  * A user context.  @mutex protects everything below it; it is taken
  * after cfg->ctx_tbl_list_mutex (see get_context()).
+ *
+ * @unavail: set, with the mutex held, by an operation that must drop the
+ * mutex in the middle (shrink's scrubbing, VERIFY's sense processing,
+ * RECOVER_AFU's re-entry, removal).  The context stays alive and in the
+ * table meanwhile, but get_context() will not return it.  The only
+ * lookup that sees it is the fd2 release path, which waits until the
+ * operation is over (put_context() wakes cfg->ctx_waitq) and then tears
+ * the context down: a context never outlives its adapter file.
  */
 struct ctx_info {
 	struct sisl_ctrl_map __iomem *ctrl_map;	/* NULL while in error */
@@ -99,7 +118,12 @@ struct ctx_info {
 	struct list_head list;		/* on ctx_err_recovery */
 };
 
-/* Context id: generation tag in the upper half, hardware id in the lower */
+/*
+ * Context id: generation tag in the upper half, hardware id in the lower.
+ * The tag is a per-adapter counter bumped for every id handed out (ATTACH
+ * and RECOVER_AFU), 0 never used: an id repeats only after 2^32 of them,
+ * although the AFU reuses the lowest free hardware id all the time.
+ */
 #define CTX_ID_PE(ctxid)	((u32)((ctxid) & 0xFFFFFFFFULL))
 #define ENCODE_CTXID(gen, pe)	(((u64)(gen) << 32) | (pe))
 
@@ -150,15 +174,20 @@ void cxlflash_debugfs_exit(void);
 
 /* lunmgt.c */
 struct llun_info *find_and_create_lun(struct scsi_device *sdev, u8 *wwid);
+struct llun_info *cxlflash_lun_get(struct scsi_device *sdev);
+void cxlflash_lun_put(struct llun_info *lli);
 bool cxlflash_sdev_superpipe(struct scsi_device *sdev);
 
 /* vlun.c */
 int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 			  struct ctx_info *ctxi,
 			  struct dk_cxlflash_resize *resize);
-int cxlflash_vlun_resize(struct scsi_device *sdev, void *arg);
-int cxlflash_disk_virtual_open(struct scsi_device *sdev, void *arg);
-int cxlflash_disk_clone(struct scsi_device *sdev, void *arg);
+int cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
+			 void *arg);
+int cxlflash_disk_virtual_open(struct scsi_device *sdev, struct llun_info *lli,
+			       void *arg);
+int cxlflash_disk_clone(struct scsi_device *sdev, struct llun_info *lli,
+			void *arg);
 void cxlflash_restore_luntable(struct cxlflash_cfg *cfg);
 void cxlflash_release_luntable(struct cxlflash_cfg *cfg, struct llun_info *lli);
 void cxlflash_ba_terminate(struct blka *blka);

@@ -802,9 +802,10 @@ out:
 	return rc;
 }
 
-int cxlflash_vlun_resize(struct scsi_device *sdev, void *arg)
+int cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
+			 void *arg)
 {
-	return _cxlflash_vlun_resize(sdev, sdev->hostdata, NULL, arg);
+	return _cxlflash_vlun_resize(sdev, lli, NULL, arg);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -824,11 +825,11 @@ static int init_vlun(struct glun_info *gli)
 	return rc == -EINVAL ? -ENOSPC : rc;
 }
 
-int cxlflash_disk_virtual_open(struct scsi_device *sdev, void *arg)
+int cxlflash_disk_virtual_open(struct scsi_device *sdev, struct llun_info *lli,
+			       void *arg)
 {
 	struct dk_cxlflash_uvirtual *virt = arg;
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct glun_info *gli = lli->parent;
 	struct dk_cxlflash_resize resize;
 	struct sisl_rht_entry *rhte;
@@ -938,6 +939,7 @@ static void unclone_handle(struct ctx_info *ctxi, struct glun_info *gli,
 /**
  * cxlflash_disk_clone() - DK_CXLFLASH_VLUN_CLONE
  * @sdev: device the request came through.
+ * @lli: the LUN binding of the ioctl.
  * @arg: struct dk_cxlflash_clone.
  *
  * Called by a forked child: every virtual LUN handle of the parent's
@@ -949,11 +951,11 @@ static void unclone_handle(struct ctx_info *ctxi, struct glun_info *gli,
  * Return: 0, -EINVAL, -ENOMEM, -EIO (a chunk has too many clones) or
  * -EAGAIN (sync failure); on failure the destination is unchanged.
  */
-int cxlflash_disk_clone(struct scsi_device *sdev, void *arg)
+int cxlflash_disk_clone(struct scsi_device *sdev, struct llun_info *lli,
+			void *arg)
 {
 	struct dk_cxlflash_clone *clone = arg;
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct llun_info *lli = sdev->hostdata;
 	struct glun_info *gli = lli->parent;
 	struct ctx_info *src, *dst;
 	struct sisl_rht_entry *s, *d;

@@ -45,10 +45,19 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&g_lock);
 }
 
+/*
+ * The parent's MMIO windows are not the child's: the driver does not copy
+ * them into the child (VM_DONTCOPY; older drivers did).  Unmap them now,
+ * while nothing else can be at their address, and forget them, so that no
+ * later munmap() hits a window the child maps at the same address.
+ */
 static void atfork_child(void)
 {
 	for (struct cf_ctx *c = g_ctxs; c; c = c->next) {
 		c->forked = true;
+		if (c->mmio)
+			munmap((void *)c->mmio, c->mmio_size);
+		c->mmio = NULL;
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&g_lock);

@@ -31,5 +31,6 @@ run "$dir/recovery" -n 2 "$@"
 run "$dir/stress" -n "$procs" -t "$secs" "$@"
 run "$dir/vlun" "$@"
 run "$dir/compat" "$@"
+run "$dir/lifetime" "$@"
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed

@@ -9,11 +9,12 @@
 
 SP=${SP_DIR:-/usr/local/libexec/cxlflash-tests/superpipe}
 
-# sp_run PROGRAM [ARGS...]
+# [SP_LOAD='SIM_PARAMS'] sp_run PROGRAM [ARGS...]
 sp_run() {
 	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "the superpipe needs cxlflash"
 	[ -x "$SP/$1" ] || fail "$SP/$1 is not installed (did tools/testing/superpipe build?)"
-	cxl_ensure || fail "load"
+	# shellcheck disable=SC2086
+	cxl_ensure ${SP_LOAD:-} || fail "load"
 	_log=/tmp/sp-$1.log
 	_prog=$SP/$1
 	shift
@@ -55,6 +56,15 @@ t_recovery() { sp_run recovery -n 2; }
 t_stress() { sp_run stress -n "${STRESS_PROCS:-16}" -t "${STRESS_SECS:-10}"; }
 t_vlun() { sp_run vlun; }
 t_sp_compat() { sp_run compat; }
+# lifetime: ends with rmmod, which a leaked context or adapter file
+# refuses; the fork part again with IOARRIN submission (the sim's default
+# is SQ mode), where the child's attack is a WRITE queued on IOARRIN
+t_lifetime() {
+	sp_run lifetime -t "${RACE_SECS:-5}"
+	cxl_unload || fail "rmmod after the lifetime tests: $(lsmod | grep cxlflash)"
+	SP_LOAD=sq_mode=0 sp_run lifetime -s fork
+	cxl_unload || fail "rmmod after the fork tests: $(lsmod | grep cxlflash)"
+}
 
 tap_case "superpipe ioctl_errors: every ioctl's argument checking" t_ioctl_errors 240
 tap_case "superpipe appclose: application-close model of fd2" t_appclose 180
@@ -68,3 +78,4 @@ tap_case "superpipe recovery: context and AFU resets under I/O" t_recovery 300
 tap_case "superpipe stress: ${STRESS_PROCS:-16} processes x ${STRESS_SECS:-10} s" t_stress 240
 tap_case "superpipe vlun: virtual LUN sizes, capacity, isolation, clone, 1 TiB" t_vlun 240
 tap_case "superpipe compat: 4096 handles, REUSE with virtual LUNs, no remanence across modes, 1M-chunk growth" t_sp_compat 300
+tap_case "superpipe lifetime: stale ids, fork, close mid-ioctl, DISABLE race; then rmmod" t_lifetime 300
