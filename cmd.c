@@ -257,7 +257,8 @@ static u32 rrq_take(struct hwq *hwq, struct cxlflash_cmd **batch, u32 n)
 		spin_lock(&hwq->sq_lock);
 		for (i = 0; i < got; i++)
 			list_del_init(&batch[i]->node);
-		hwq->sq_credits += got;
+		if (hwq->afu->sq_mode)
+			hwq->sq_credits += got;
 		spin_unlock(&hwq->sq_lock);
 	}
 	return got;
