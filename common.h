@@ -1,49 +1,62 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cxlflash: types shared by the files of the driver.
+ * cxlflash: the objects every file of the driver sees.
+ *
+ *   struct cxlflash_cfg  one adapter (the Scsi_Host's private data)
+ *   struct afu           the AFU behind it: mapped PSA, hardware queues
+ *   struct hwq           one hardware queue = one master context with its
+ *                        own submission ring, response ring and interrupts
+ *   struct cxlflash_cmd  one command the driver hands to a hardware queue
+ *
+ * The hardware formats (IOARCB, IOASA, register maps) are in sislite.h;
+ * how the other files reach the AFU is declared in afu_if.h.  Locks are
+ * documented next to what they protect.
  */
 #ifndef _CXLFLASH_COMMON_H
 #define _CXLFLASH_COMMON_H
 
 #include <linux/async.h>
+#include <linux/completion.h>
+#include <linux/idr.h>
 #include <linux/irq_poll.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <asm/unaligned.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
 
 #include "sislite.h"
 #include "backend.h"
 
 #define CXLFLASH_NAME		"cxlflash"
 #define CXLFLASH_ADAPTER_NAME	"IBM CXL Flash Adapter (emulated or CAPI)"
-#define CXLFLASH_MAX_ADAPTERS	32
 
 #define CXLFLASH_BLOCK_SIZE	4096		/* unit of ioctl sizes */
-#define CXLFLASH_MAX_XFER_SIZE	(16 * 1024 * 1024)
-#define CXLFLASH_MAX_SECTORS	(CXLFLASH_MAX_XFER_SIZE / 512)
+#define CXLFLASH_MAX_XFER	(16 * 1024 * 1024)
 
+/* Commands the midlayer may have outstanding, per host and per LUN */
 #define CXLFLASH_MAX_CMDS	256
-#define CXLFLASH_MAX_CMDS_PER_LUN	CXLFLASH_MAX_CMDS
-#define NUM_RRQ_ENTRY		CXLFLASH_MAX_CMDS
-#define NUM_SQ_ENTRY		CXLFLASH_MAX_CMDS
+/* Slots of each ring (SQ and RRQ) of a hardware queue */
+#define CXLFLASH_RING_SLOTS	CXLFLASH_MAX_CMDS
 
-#define CXLFLASH_DEF_HWQS	1
 #define CXLFLASH_MAX_HWQS	8
-#define PRIMARY_HWQ		0
+#define PRIMARY_HWQ		0	/* carries TMFs and AFU commands */
 
 #define MAX_CONTEXT		SISL_MAX_CONTEXT
 #define CXLFLASH_LUN_SLOTS	256	/* LXT LUN index is 8 bits */
 
-#define MC_AFU_SYNC_TIMEOUT	5		/* seconds */
-#define MC_ROOM_RETRY_CNT	10
-#define MC_CRC_THRESH		100
-#define FC_PORT_STATUS_RETRY_CNT	100
-#define FC_PORT_STATUS_RETRY_INTERVAL_US	100000
-
-/* Adapter state; see the state machine in Documentation/scsi/cxlflash.rst */
+/*
+ * Adapter state (cfg->state); the transitions are in eh.c and in
+ * Documentation/scsi/cxlflash.rst.  The order of the names is the order
+ * of adapter_state's sysfs strings.
+ */
 enum cxlflash_state {
 	STATE_PROBING,		/* probe in progress */
 	STATE_NORMAL,		/* AFU running, I/O and ioctls allowed */
@@ -51,123 +64,113 @@ enum cxlflash_state {
 	STATE_FAILTERM,		/* failed or being removed */
 };
 
-enum cxlflash_init_state {
-	INIT_STATE_NONE,
-	INIT_STATE_AFU,
-	INIT_STATE_SCSI,
-};
-
-enum cxlflash_hwq_mode {
-	HWQ_MODE_RR,		/* round robin */
-	HWQ_MODE_TAG,		/* block layer tag */
-	HWQ_MODE_CPU,		/* submitting CPU */
-	MAX_HWQ_MODE
+/* How queuecommand spreads commands over the hardware queues */
+enum cxlflash_steer {
+	STEER_RR,		/* "rr": round robin */
+	STEER_TAG,		/* "tag": block layer unique tag */
+	STEER_CPU,		/* "cpu": submitting CPU */
+	STEER_NR
 };
 
 struct afu;
 struct hwq;
 
 /*
- * One command, in the SCSI command's private area or allocated for an
- * internal command.  The IOASA must immediately follow the IOARCB: in SQ
- * mode the AFU reports the IOASA address and we find the command from it.
+ * A command.  For SCSI commands it lives in the scsi_cmnd's private area,
+ * the AFU's internal commands use afu->icmd.  The IOASA must follow the
+ * IOARCB: in SQ mode the response queue returns the IOASA's address and
+ * the IOARCB in the ring points at it.
+ *
+ * Lifetime: owned by the hardware queue from a successful cxlflash_post()
+ * until it is reaped from the response ring or flushed by a context
+ * reset; @node is on hwq->inflight (under hwq->sq_lock) exactly that long.
  */
-struct afu_cmd {
+struct cxlflash_cmd {
 	struct sisl_ioarcb rcb;
 	struct sisl_ioasa sa;
-	struct afu *parent;
-	struct scsi_cmnd *scp;		/* NULL for internal commands */
-	struct completion cevent;
-	struct list_head queue;		/* on a local done list */
-	struct list_head list;		/* on hwq->pending_cmds */
-	u32 hwq_index;
-	u8 cmd_tmf:1,
-	   cmd_aborted:1;
+	struct hwq *hwq;		/* where it was posted */
+	struct scsi_cmnd *scp;		/* NULL for an AFU internal command */
+	struct list_head node;		/* on hwq->inflight */
+	struct completion done;		/* internal commands only */
+	bool flushed;			/* dropped by a context reset */
 } __aligned(128);
 
 struct hwq {
-	/* first, for alignment */
-	struct sisl_ioarcb sq[NUM_SQ_ENTRY];
-	u64 rrq_entry[NUM_RRQ_ENTRY];
+	/* rings first: both need their natural alignment */
+	struct sisl_ioarcb sq[CXLFLASH_RING_SLOTS];
+	u64 rrq[CXLFLASH_RING_SLOTS];
 
 	struct afu *afu;
-	void *ctx_cookie;
+	void *ctx_cookie;		/* backend master context */
 	struct sisl_host_map __iomem *host_map;
 	struct sisl_ctrl_map __iomem *ctrl_map;
-	ctx_hndl_t ctx_hndl;
+	ctx_hndl_t ctx_hndl;		/* process element of the context */
 	u32 index;
-	u32 num_irqs;
+	u32 irqs_mapped;		/* LISNs 1..n mapped */
 
 	/*
-	 * hsq_slock (irqsave) protects submission (SQ ring position, room
-	 * accounting), the pending list and context reset/flush.
+	 * Submission side.  sq_lock (irqsave) protects posting (ring slot,
+	 * credits, room cache, doorbell), the inflight list and @online;
+	 * the reaper takes it inside rrq_lock to unlink what it reaped.
 	 */
-	spinlock_t hsq_slock;
-	struct list_head pending_cmds;
-	atomic_t hsq_credits;
-	struct sisl_ioarcb *hsq_start;
-	struct sisl_ioarcb *hsq_end;
-	struct sisl_ioarcb *hsq_curr;
-	s64 room;
+	spinlock_t sq_lock;
+	struct list_head inflight;
+	u32 sq_next;			/* ring slot the next IOARCB goes to */
+	u32 sq_credits;			/* free SQ slots (SQ mode) */
+	s64 room;			/* cached cmd_room (IOARRIN mode) */
+	bool online;			/* accepts commands, RRQ is live */
 
 	/*
-	 * hrrq_slock (irqsave) protects the RRQ consumer position, toggle and
-	 * online flag.  Completions run after it is dropped.  Taken before
-	 * hsq_slock when both are needed.
+	 * Completion side.  rrq_lock (irqsave) protects the consumer slot
+	 * and phase; commands are finished after it is dropped.  Lock order:
+	 * rrq_lock -> sq_lock.
 	 */
-	spinlock_t hrrq_slock;
-	u64 *hrrq_start;
-	u64 *hrrq_end;
-	u64 *hrrq_curr;
-	bool toggle;
-	bool hrrq_online;
+	spinlock_t rrq_lock;
+	u32 rrq_head;			/* next RRQ slot to look at */
+	bool rrq_phase;			/* toggle bit a valid entry carries */
 
+	/* completions in irq_poll, not in the interrupt (fixed at start) */
+	bool polled;
 	struct irq_poll irqpoll;
 } __aligned(128);
 
 struct afu {
 	struct hwq *hwqs[CXLFLASH_MAX_HWQS];
-	int (*send_cmd)(struct afu *afu, struct afu_cmd *cmd);
-	int (*context_reset)(struct hwq *hwq);
-
 	struct cxlflash_afu_map __iomem *afu_map;	/* whole PSA */
-	atomic_t cmds_active;		/* submissions in progress */
-	struct mutex sync_active;	/* one internal AFU command at a time */
-	struct afu_cmd *sync_cmd;	/* its buffer, under sync_active */
-	u64 hb;
-	u32 internal_lun;
-	u32 num_hwqs;
-	u32 desired_hwqs;
-	enum cxlflash_hwq_mode hwq_mode;
-	atomic_t hwq_rr_count;
-	char version[16];
-	u64 interface_version;
-	u32 irqpoll_weight;
 	struct cxlflash_cfg *parent;
+
+	bool sq_mode;			/* SQ ring, else IOARRIN mailbox */
+	u64 interface_version;
+	char version[16];		/* afu_version, ASCII */
+
+	u32 num_hwqs;			/* running */
+	u32 desired_hwqs;		/* applied by the next AFU restart */
+	enum cxlflash_steer steer;
+	atomic_t steer_rr;
+	u32 irqpoll_weight;		/* 0: complete in the interrupt */
+	u32 internal_lun;		/* lun_mode, always 0 */
+
+	/* posts in progress; teardown waits for none */
+	atomic_t posting;
+
+	/* icmd_mutex: one internal command (sync or TMF) at a time, in icmd */
+	struct mutex icmd_mutex;
+	struct cxlflash_cmd *icmd;
 };
-
-static inline bool afu_is_sq_cmd_mode(struct afu *afu)
-{
-	u64 cap = afu->interface_version >> SISL_INTVER_CAP_SHIFT;
-
-	return cap & SISL_INTVER_CAP_SQ_CMD_MODE;
-}
-
-static inline bool afu_is_ioarrin_cmd_mode(struct afu *afu)
-{
-	u64 cap = afu->interface_version >> SISL_INTVER_CAP_SHIFT;
-
-	return cap & SISL_INTVER_CAP_IOARRIN_CMD_MODE;
-}
 
 static inline struct hwq *get_hwq(struct afu *afu, u32 index)
 {
 	return afu->hwqs[index];
 }
 
+static inline bool afu_is_sq_cmd_mode(struct afu *afu)
+{
+	return afu->sq_mode;
+}
+
 struct ctx_info;
 
-/* Per adapter state, the SCSI host's private data */
+/* One adapter: the Scsi_Host's private data */
 struct cxlflash_cfg {
 	struct afu *afu;
 	const struct cxlflash_backend_ops *ops;
@@ -176,14 +179,13 @@ struct cxlflash_cfg {
 	struct Scsi_Host *host;
 	int num_fc_ports;
 	int index;			/* adapter number, for names */
+	bool scsi_added;		/* scsi_add_host() done */
 
-	struct work_struct work_q;	/* link reset and rescans */
-	enum cxlflash_init_state init_state;
-	/* link resets owed, one bit per port (fixes a lost second event) */
+	/* FC events: link resets owed (a bit per port), rescans owed */
+	struct work_struct event_work;
 	unsigned long lr_ports;
-	atomic_t scan_host_needed;
+	atomic_t scan_needed;
 
-	void *afu_cookie;
 	atomic_t recovery_threads;
 
 	/*
@@ -217,15 +219,21 @@ struct cxlflash_cfg {
 	struct ida lun_slots;		/* LUN table slots, global.mutex */
 	struct list_head lluns;		/* struct llun_info, global.mutex */
 
-	/* tmf_slock protects tmf_active; waiters sleep on tmf_waitq */
+	/*
+	 * LUN resets in flight: queuecommand bounces while tmf_active is
+	 * non-zero; remove waits on tmf_waitq for it to drop to zero.
+	 * Written under tmf_lock, read locklessly on the I/O path.
+	 */
+	spinlock_t tmf_lock;
+	unsigned int tmf_active;
 	wait_queue_head_t tmf_waitq;
-	spinlock_t tmf_slock;		/* tmf_active */
-	bool tmf_active;
 
-	bool ws_unmap;
-	wait_queue_head_t reset_waitq;
+	bool ws_unmap;			/* WRITE SAME may unmap */
+
+	/* state: see eh.c; waiters for the end of a reset sleep on reset_waitq */
 	enum cxlflash_state state;
-	async_cookie_t async_reset_cookie;
+	wait_queue_head_t reset_waitq;
+	async_cookie_t reset_cookie;	/* the last background reset */
 
 	struct dentry *debugfs;
 };
@@ -235,22 +243,14 @@ static inline struct cxlflash_cfg *shost_to_cfg(struct Scsi_Host *host)
 	return (struct cxlflash_cfg *)host->hostdata;
 }
 
-/* Translate a Linux LUN number into the AFU's 8-byte SAM LUN format */
+/* A Linux LUN number in the AFU's 8-byte SAM format, as a u64 */
 static inline u64 lun_to_lunid(u64 lun)
 {
-	struct scsi_lun sl;
-	__be64 v;
+	struct scsi_lun sam;
 
-	int_to_scsilun(lun, &sl);
-	memcpy(&v, sl.scsi_lun, sizeof(v));
-	return be64_to_cpu(v);
+	int_to_scsilun(lun, &sam);
+	return get_unaligned_be64(sam.scsi_lun);
 }
-
-/* main.c */
-int cxlflash_afu_sync(struct afu *afu, ctx_hndl_t ctx, res_hndl_t res, u8 mode);
-int cxlflash_afu_tmf(struct cxlflash_cfg *cfg, struct scsi_device *sdev, u64 code);
-void cxlflash_schedule_async_reset(struct cxlflash_cfg *cfg);
-int cxlflash_wait_for_reset(struct cxlflash_cfg *cfg, bool interruptible);
 
 /* superpipe.c */
 int cxlflash_ioctl(struct scsi_device *sdev, unsigned int cmd, void __user *arg);

@@ -107,7 +107,15 @@ t_unload_busy() {
 		--iodepth=8 --ioengine=libaio --runtime=8 --time_based --size=64m \
 		--output=/tmp/eh.fio >/dev/null 2>&1 &
 	_f=$!
-	sleep 2
+	# fio holds the disk (and so the driver's module) once it has opened
+	# it, which on a loaded TCG host can take several seconds
+	_i=0
+	while [ "$(cat /sys/module/$DRV/refcnt)" = 0 ] && [ $_i -lt 60 ]; do
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	[ "$(cat /sys/module/$DRV/refcnt)" != 0 ] || fail "fio never opened /dev/$_d"
+	sleep 1
 	rmmod $SIM 2>/dev/null && fail "$SIM unloaded while the driver is bound"
 	rmmod $DRV 2>/dev/null && fail "$DRV unloaded with a disk open"
 	wait $_f || fail "fio failed while unloads were refused"
