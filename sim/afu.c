@@ -469,7 +469,11 @@ static void sim_fill_ioasa(struct sim_ctx *ctx, struct sisl_ioasa *sa,
 		memcpy(sa->sense_data, res->sense,
 		       min_t(size_t, res->sense_len, sizeof(res->sense)));
 	}
-	if (moved < data_len) {
+	if (res->want_len > data_len) {
+		/* the command had more to move than the host offered */
+		sa->rc.flags |= SISL_RC_FLAGS_OVERRUN;
+		sa->resid = min_t(u64, res->want_len - data_len, U32_MAX);
+	} else if (moved < data_len) {
 		sa->rc.flags |= SISL_RC_FLAGS_UNDERRUN;
 		sa->resid = data_len - moved;
 	}
@@ -656,7 +660,7 @@ static void sim_cmd_virtual(struct sim_ctx *ctx, struct sim_ctx *space,
 	struct sim_scsi_result res = {};
 	struct sim_lba_cmd c;
 	struct sim_vxlate t = {};
-	u64 chunk, vlba, last;
+	u64 chunk, vlba, last, want = 0;
 	u32 left, off = 0, bpb, moved = 0, got;
 	u8 cdb[16];
 
@@ -706,6 +710,7 @@ static void sim_cmd_virtual(struct sim_ctx *ctx, struct sim_ctx *space,
 		sim_exec_scsi(ctx, t.port, t.lun, cdb,
 			      rcb->data_ea + (c.ws ? 0 : off), len, &res, &got);
 		moved = c.ws ? got : moved + got;
+		want = c.ws ? res.want_len : want + res.want_len;
 		if (res.fault || res.status != SAM_STAT_GOOD)
 			break;
 		if (!c.ws)
@@ -713,6 +718,7 @@ static void sim_cmd_virtual(struct sim_ctx *ctx, struct sim_ctx *space,
 		vlba += n;
 		left -= n;
 	} while (left);
+	res.want_len = want;
 	sim_fill_ioasa(ctx, sa, t.port, &res, moved, rcb->data_len);
 }
 
@@ -761,12 +767,17 @@ static void sim_cmd_rhndl(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
 		sa->afu_extra = SISL_AFU_EXTRA_INVALID_EA;
 		return;
 	}
-	if (!e.f0.nmask) {
-		sa->rc.afu_rc = SISL_AFU_RC_RHT_INVALID;
-		return;
-	}
+	/*
+	 * Permissions are checked before validity: an empty slot (all
+	 * zero, as a released handle is left) grants nothing, so I/O on
+	 * it fails with RHT_RW_PERM, which is what clients expect.
+	 */
 	if ((SISL_RHT_PERM(e.f0.fp) & perm) != perm) {
 		sa->rc.afu_rc = SISL_AFU_RC_RHT_RW_PERM;
+		return;
+	}
+	if (!e.f0.nmask) {
+		sa->rc.afu_rc = SISL_AFU_RC_RHT_INVALID;
 		return;
 	}
 

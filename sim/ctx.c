@@ -484,7 +484,12 @@ static int sim_fd_mmap(struct file *file, struct vm_area_struct *vma)
 	    vma_pages(vma) > SISL_HOST_MAP_SIZE >> PAGE_SHIFT ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	/*
+	 * VM_DONTCOPY: the mapping is the owner's alone and does not
+	 * survive fork(); a child drives the LUN through a context of its
+	 * own (ATTACH, then VLUN_CLONE), never through the parent's.
+	 */
+	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &sim_vm_ops;
 	vma->vm_private_data = file->private_data;
 	return 0;

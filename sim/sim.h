@@ -61,6 +61,7 @@ struct sim_scsi_result {
 	u8 sense[18];			/* fixed-format sense */
 	bool fault;			/* host buffer could not be accessed */
 	u32 xfer_len;			/* bytes the command moved */
+	u64 want_len;			/* bytes the CDB asks for, 0: unknown */
 };
 
 /* ---------------------------------------------------------------------- */
