@@ -985,7 +985,8 @@ static bool sim_sq_slot_ok(struct sim_ctx *ctx, u64 slot)
 
 static bool sim_ctx_has_work(struct sim_ctx *ctx, struct sisl_host_map *h)
 {
-	return sim_rd(&h->ioarrin) ||
+	return sim_rd(&h->ioarrin) || READ_ONCE(ctx->fifo_count) ||
+	       READ_ONCE(ctx->fifo_overflow) ||
 	       (sim_rd(&h->sq_ctx_reset) & SISL_SQ_CTX_RST) ||
 	       (sim_sq_valid(ctx) && sim_rd(&h->sq_tail) != ctx->sq_head);
 }
@@ -1008,20 +1009,31 @@ static void sim_ctx_reset(struct sim_ctx *ctx, struct sisl_host_map *h)
 	}
 	ctx->rrq_cur = ctx->rrq_start;
 	ctx->toggle = SISL_RESP_HANDLE_T_BIT;
-	sim_wr(&h->cmd_room, 1);
+	sim_ctx_fifo_flush(ctx);
+}
+
+/* Fetch and execute the IOARCB at @ea submitted through IOARRIN. */
+static void sim_ioarrin_exec(struct sim_ctx *ctx, u64 ea)
+{
+	struct sisl_ioarcb rcb;
+
+	if (sim_host_read(ctx, ea, &rcb, sizeof(rcb)))
+		sim_sync_error(ctx, SISL_ISTATUS_PERM_ERR_RCB_READ);
+	else
+		sim_exec(ctx, &rcb, ea + SIM_IOARCB_SIZE, ea);
 }
 
 /*
  * Serve one context; its address space is in use.
  *
- * IOARRIN is a one-entry mailbox here: the engine consumes an IOARCB
- * address by writing the register back to 0, and cmd_room reads 1 once
- * it has.  A real AFU decrements cmd_room on the store itself; a polling
- * emulator cannot see the store, so cmd_room stays 1 until the engine
- * notices it.  A writer that honours cmd_room must therefore also treat
- * the mailbox as full until IOARRIN reads 0 again (or resynchronise its
- * cached room only from a cmd_room read made after IOARRIN read 0).  SQ
- * mode has no such caveat and is the throughput path.
+ * IOARRIN: a user context whose stores to IOARRIN are trapped (ctx.c)
+ * has a FIFO of SIM_IOARRIN_DEPTH addresses, and cmd_room reads its free
+ * space, updated at each store, as on a hardware AFU.  Otherwise (kernel
+ * contexts, stores the traps cannot see) IOARRIN is a one-entry mailbox:
+ * the engine consumes an address by writing the register back to 0, and
+ * cmd_room reads 1.  A polling emulator cannot see that store, so a writer
+ * must treat the mailbox as full until IOARRIN reads 0 again (the driver
+ * does).  SQ mode has no such caveat and is the throughput path.
  */
 static bool sim_ctx_run(struct sim_adapter *a, struct sim_ctx *ctx,
 			struct sisl_host_map *h)
@@ -1036,13 +1048,22 @@ static bool sim_ctx_run(struct sim_adapter *a, struct sim_ctx *ctx,
 		sim_ctx_reset(ctx, h);
 		sim_wr(&h->ioarrin, 0);
 		busy = true;
-	} else if (v && sim_cmpxchg(&h->ioarrin, v, 0)) {
-		sim_wr(&h->cmd_room, 1);
-		busy = true;
-		if (sim_host_read(ctx, v, &rcb, sizeof(rcb)))
-			sim_sync_error(ctx, SISL_ISTATUS_PERM_ERR_RCB_READ);
-		else
-			sim_exec(ctx, &rcb, v + SIM_IOARCB_SIZE, v);
+	} else {
+		if (sim_ctx_fifo_take_overflow(ctx)) {
+			sim_sync_error(ctx, SISL_ISTATUS_PERM_ERR_CMDROOM);
+			busy = true;
+		}
+		while (budget > 0 && sim_ctx_fifo_pop(ctx, &v)) {
+			budget--;
+			busy = true;
+			sim_ioarrin_exec(ctx, v);
+		}
+		v = sim_rd(&h->ioarrin);
+		if (v > SISL_IOARRIN_CTX_RST && sim_cmpxchg(&h->ioarrin, v, 0)) {
+			sim_ctx_mailbox_taken(ctx);
+			busy = true;
+			sim_ioarrin_exec(ctx, v);
+		}
 	}
 
 	if (sim_rd(&h->sq_ctx_reset) & SISL_SQ_CTX_RST) {
