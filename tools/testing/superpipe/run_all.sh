@@ -30,5 +30,6 @@ run "$dir/nosyscall_strace.sh" "$@"
 run "$dir/recovery" -n 2 "$@"
 run "$dir/stress" -n "$procs" -t "$secs" "$@"
 run "$dir/vlun" "$@"
+run "$dir/afu_proto" "$@"
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed

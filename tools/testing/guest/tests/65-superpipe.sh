@@ -52,6 +52,7 @@ t_nosys_strace() { sp_run nosyscall_strace.sh; }
 t_recovery() { sp_run recovery -n 2; }
 t_stress() { sp_run stress -n "${STRESS_PROCS:-16}" -t "${STRESS_SECS:-10}"; }
 t_vlun() { sp_run vlun; }
+t_afu_proto() { sp_run afu_proto; }
 
 tap_case "superpipe ioctl_errors: every ioctl's argument checking" t_ioctl_errors 240
 tap_case "superpipe appclose: application-close model of fd2" t_appclose 180
@@ -64,3 +65,4 @@ tap_case "superpipe nosyscall under strace -f / strace -c" t_nosys_strace 300
 tap_case "superpipe recovery: context and AFU resets under I/O" t_recovery 300
 tap_case "superpipe stress: ${STRESS_PROCS:-16} processes x ${STRESS_SECS:-10} s" t_stress 240
 tap_case "superpipe vlun: virtual LUN sizes, capacity, isolation, clone, 1 TiB" t_vlun 240
+tap_case "superpipe afu_proto: raw SQ/IOARRIN protocol, every command completes once" t_afu_proto 180
