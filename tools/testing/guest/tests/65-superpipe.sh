@@ -9,11 +9,12 @@
 
 SP=${SP_DIR:-/usr/local/libexec/cxlflash-tests/superpipe}
 
-# sp_run PROGRAM [ARGS...]
+# sp_run PROGRAM [ARGS...]   (SP_LOAD: parameters of the emulator, e.g. sq_mode=0)
 sp_run() {
 	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "the superpipe needs cxlflash"
 	[ -x "$SP/$1" ] || fail "$SP/$1 is not installed (did tools/testing/superpipe build?)"
-	cxl_ensure || fail "load"
+	# shellcheck disable=SC2086 # SP_LOAD: module parameters, word-split
+	cxl_ensure ${SP_LOAD:-} || fail "load ${SP_LOAD:-}"
 	_log=/tmp/sp-$1.log
 	_prog=$SP/$1
 	shift
@@ -53,6 +54,7 @@ t_recovery() { sp_run recovery -n 2; }
 t_stress() { sp_run stress -n "${STRESS_PROCS:-16}" -t "${STRESS_SECS:-10}"; }
 t_vlun() { sp_run vlun; }
 t_afu_proto() { sp_run afu_proto; }
+t_afu_proto_ioarrin() { SP_LOAD=sq_mode=0; sp_run afu_proto; }
 
 tap_case "superpipe ioctl_errors: every ioctl's argument checking" t_ioctl_errors 240
 tap_case "superpipe appclose: application-close model of fd2" t_appclose 180
@@ -66,3 +68,4 @@ tap_case "superpipe recovery: context and AFU resets under I/O" t_recovery 300
 tap_case "superpipe stress: ${STRESS_PROCS:-16} processes x ${STRESS_SECS:-10} s" t_stress 240
 tap_case "superpipe vlun: virtual LUN sizes, capacity, isolation, clone, 1 TiB" t_vlun 240
 tap_case "superpipe afu_proto: raw SQ/IOARRIN protocol, every command completes once" t_afu_proto 180
+tap_case "superpipe afu_proto, AFU without SQ mode (contexts in IOARRIN mode)" t_afu_proto_ioarrin 180
