@@ -284,8 +284,8 @@ out:
 static void sim_ctx_trap_queue(struct sim_ctx *ctx, struct file *file,
 			       struct vm_area_struct *vma)
 {
-	if (ctx->kernel || current->mm != ctx->mm ||
-	    test_and_set_bit(0, &ctx->trap_once))
+	if (!READ_ONCE(sim_trap_doorbells) || ctx->kernel ||
+	    current->mm != ctx->mm || test_and_set_bit(0, &ctx->trap_once))
 		return;
 	ctx->trap_base = vma->vm_start;
 	ctx->trap_file = get_file(file);

@@ -318,6 +318,9 @@ ssize_t sim_adapter_read_vpd(struct cxlflash_aux_dev *adev, void *buf,
 			     size_t count);
 int sim_afu_reset_locked(struct sim_adapter *a);
 
+/* main.c: arm the IOARRIN/CTX_CTRL watchpoints of user contexts */
+extern bool sim_trap_doorbells;
+
 /* ctx.c, for afu.c */
 extern const struct cxlflash_backend_ops sim_backend_ops;
 struct sim_ctx *sim_ctx_create(struct sim_adapter *a, bool primary);
