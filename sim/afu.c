@@ -469,7 +469,11 @@ static void sim_fill_ioasa(struct sim_ctx *ctx, struct sisl_ioasa *sa,
 		memcpy(sa->sense_data, res->sense,
 		       min_t(size_t, res->sense_len, sizeof(res->sense)));
 	}
-	if (moved < data_len) {
+	if (res->want_len > data_len) {
+		/* the command had more to move than the host offered */
+		sa->rc.flags |= SISL_RC_FLAGS_OVERRUN;
+		sa->resid = min_t(u64, res->want_len - data_len, U32_MAX);
+	} else if (moved < data_len) {
 		sa->rc.flags |= SISL_RC_FLAGS_UNDERRUN;
 		sa->resid = data_len - moved;
 	}
@@ -656,7 +660,7 @@ static void sim_cmd_virtual(struct sim_ctx *ctx, struct sim_ctx *space,
 	struct sim_scsi_result res = {};
 	struct sim_lba_cmd c;
 	struct sim_vxlate t = {};
-	u64 chunk, vlba, last;
+	u64 chunk, vlba, last, want = 0;
 	u32 left, off = 0, bpb, moved = 0, got;
 	u8 cdb[16];
 
@@ -706,6 +710,7 @@ static void sim_cmd_virtual(struct sim_ctx *ctx, struct sim_ctx *space,
 		sim_exec_scsi(ctx, t.port, t.lun, cdb,
 			      rcb->data_ea + (c.ws ? 0 : off), len, &res, &got);
 		moved = c.ws ? got : moved + got;
+		want = c.ws ? res.want_len : want + res.want_len;
 		if (res.fault || res.status != SAM_STAT_GOOD)
 			break;
 		if (!c.ws)
@@ -713,6 +718,7 @@ static void sim_cmd_virtual(struct sim_ctx *ctx, struct sim_ctx *space,
 		vlba += n;
 		left -= n;
 	} while (left);
+	res.want_len = want;
 	sim_fill_ioasa(ctx, sa, t.port, &res, moved, rcb->data_len);
 }
 
@@ -761,12 +767,17 @@ static void sim_cmd_rhndl(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
 		sa->afu_extra = SISL_AFU_EXTRA_INVALID_EA;
 		return;
 	}
-	if (!e.f0.nmask) {
-		sa->rc.afu_rc = SISL_AFU_RC_RHT_INVALID;
-		return;
-	}
+	/*
+	 * Permissions are checked before validity: an empty slot (all
+	 * zero, as a released handle is left) grants nothing, so I/O on
+	 * it fails with RHT_RW_PERM, which is what clients expect.
+	 */
 	if ((SISL_RHT_PERM(e.f0.fp) & perm) != perm) {
 		sa->rc.afu_rc = SISL_AFU_RC_RHT_RW_PERM;
+		return;
+	}
+	if (!e.f0.nmask) {
+		sa->rc.afu_rc = SISL_AFU_RC_RHT_INVALID;
 		return;
 	}
 
@@ -974,7 +985,8 @@ static bool sim_sq_slot_ok(struct sim_ctx *ctx, u64 slot)
 
 static bool sim_ctx_has_work(struct sim_ctx *ctx, struct sisl_host_map *h)
 {
-	return sim_rd(&h->ioarrin) ||
+	return sim_rd(&h->ioarrin) || READ_ONCE(ctx->fifo_count) ||
+	       READ_ONCE(ctx->fifo_overflow) ||
 	       (sim_rd(&h->sq_ctx_reset) & SISL_SQ_CTX_RST) ||
 	       (sim_sq_valid(ctx) && sim_rd(&h->sq_tail) != ctx->sq_head);
 }
@@ -997,20 +1009,31 @@ static void sim_ctx_reset(struct sim_ctx *ctx, struct sisl_host_map *h)
 	}
 	ctx->rrq_cur = ctx->rrq_start;
 	ctx->toggle = SISL_RESP_HANDLE_T_BIT;
-	sim_wr(&h->cmd_room, 1);
+	sim_ctx_fifo_flush(ctx);
+}
+
+/* Fetch and execute the IOARCB at @ea submitted through IOARRIN. */
+static void sim_ioarrin_exec(struct sim_ctx *ctx, u64 ea)
+{
+	struct sisl_ioarcb rcb;
+
+	if (sim_host_read(ctx, ea, &rcb, sizeof(rcb)))
+		sim_sync_error(ctx, SISL_ISTATUS_PERM_ERR_RCB_READ);
+	else
+		sim_exec(ctx, &rcb, ea + SIM_IOARCB_SIZE, ea);
 }
 
 /*
  * Serve one context; its address space is in use.
  *
- * IOARRIN is a one-entry mailbox here: the engine consumes an IOARCB
- * address by writing the register back to 0, and cmd_room reads 1 once
- * it has.  A real AFU decrements cmd_room on the store itself; a polling
- * emulator cannot see the store, so cmd_room stays 1 until the engine
- * notices it.  A writer that honours cmd_room must therefore also treat
- * the mailbox as full until IOARRIN reads 0 again (or resynchronise its
- * cached room only from a cmd_room read made after IOARRIN read 0).  SQ
- * mode has no such caveat and is the throughput path.
+ * IOARRIN: a user context whose stores to IOARRIN are trapped (ctx.c)
+ * has a FIFO of SIM_IOARRIN_DEPTH addresses, and cmd_room reads its free
+ * space, updated at each store, as on a hardware AFU.  Otherwise (kernel
+ * contexts, stores the traps cannot see) IOARRIN is a one-entry mailbox:
+ * the engine consumes an address by writing the register back to 0, and
+ * cmd_room reads 1.  A polling emulator cannot see that store, so a writer
+ * must treat the mailbox as full until IOARRIN reads 0 again (the driver
+ * does).  SQ mode has no such caveat and is the throughput path.
  */
 static bool sim_ctx_run(struct sim_adapter *a, struct sim_ctx *ctx,
 			struct sisl_host_map *h)
@@ -1025,13 +1048,22 @@ static bool sim_ctx_run(struct sim_adapter *a, struct sim_ctx *ctx,
 		sim_ctx_reset(ctx, h);
 		sim_wr(&h->ioarrin, 0);
 		busy = true;
-	} else if (v && sim_cmpxchg(&h->ioarrin, v, 0)) {
-		sim_wr(&h->cmd_room, 1);
-		busy = true;
-		if (sim_host_read(ctx, v, &rcb, sizeof(rcb)))
-			sim_sync_error(ctx, SISL_ISTATUS_PERM_ERR_RCB_READ);
-		else
-			sim_exec(ctx, &rcb, v + SIM_IOARCB_SIZE, v);
+	} else {
+		if (sim_ctx_fifo_take_overflow(ctx)) {
+			sim_sync_error(ctx, SISL_ISTATUS_PERM_ERR_CMDROOM);
+			busy = true;
+		}
+		while (budget > 0 && sim_ctx_fifo_pop(ctx, &v)) {
+			budget--;
+			busy = true;
+			sim_ioarrin_exec(ctx, v);
+		}
+		v = sim_rd(&h->ioarrin);
+		if (v > SISL_IOARRIN_CTX_RST && sim_cmpxchg(&h->ioarrin, v, 0)) {
+			sim_ctx_mailbox_taken(ctx);
+			busy = true;
+			sim_ioarrin_exec(ctx, v);
+		}
 	}
 
 	if (sim_rd(&h->sq_ctx_reset) & SISL_SQ_CTX_RST) {

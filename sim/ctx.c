@@ -10,12 +10,14 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/interrupt.h>
 #include <linux/irqdomain.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <uapi/misc/cxl.h>
@@ -46,6 +48,7 @@ struct sim_ctx *sim_ctx_create(struct sim_adapter *a, bool primary)
 	ctx->toggle = SISL_RESP_HANDLE_T_BIT;
 	INIT_LIST_HEAD(&ctx->node);
 	spin_lock_init(&ctx->ev_lock);
+	spin_lock_init(&ctx->fifo_lock);
 	init_waitqueue_head(&ctx->ev_wq);
 	/* the primary is part of the adapter; others keep it alive */
 	if (!primary)
@@ -129,6 +132,236 @@ static void sim_ctx_free_irqs_locked(struct sim_ctx *ctx)
 		ctx->irq_cookie[i] = NULL;
 	}
 	ctx->nr_irqs = 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Trapped doorbells of user contexts                                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A store to the host map is a store to memory.  A polling engine sees it
+ * only when it next looks, and a second store to the same register before
+ * then overwrites the first; a hardware AFU sees every store as it
+ * happens.  Two of a client's stores depend on that: each IOARCB address
+ * written to IOARRIN (up to cmd_room of them back to back), and the LISN
+ * written to CTX_CTRL, which the client reads back at once expecting the
+ * AFU's UNMAP capability bit in it.
+ *
+ * So for a user context those two registers are watched: once the owner
+ * has mapped its host map, a hardware write watchpoint on each (one pair
+ * per thread: the mapping thread's, inherited by the threads it creates
+ * from then on) fires right after every store, in the storing thread and
+ * before its next instruction.  The IOARRIN trap moves the address into
+ * the context's FIFO of SIM_IOARRIN_DEPTH entries, and cmd_room counts its
+ * free space at every push and pop; the CTX_CTRL trap puts the UNMAP bit
+ * back.  A store the traps do not see (a thread that predates the mapping
+ * and is not its creator, a store by the kernel, no debug register free)
+ * still reaches the engine through the one-entry mailbox it polls, as
+ * before: then cmd_room stays 1, and the writer must wait for IOARRIN to
+ * read 0 again before the next store.
+ */
+
+static struct sisl_host_map *sim_ctx_host(struct sim_ctx *ctx)
+{
+	return &ctx->a->map->hosts[ctx->id].host;
+}
+
+/* fifo_lock held */
+static void sim_ctx_set_room(struct sim_ctx *ctx)
+{
+	u64 room = ctx->fifo_armed ? SIM_IOARRIN_DEPTH - ctx->fifo_count : 1;
+
+	WRITE_ONCE(sim_ctx_host(ctx)->cmd_room, cpu_to_be64(room));
+}
+
+/* Is the trapped store one of this context's owner?  (Not in NMI.) */
+static bool sim_trap_ours(struct sim_ctx *ctx)
+{
+	return !in_nmi() && current->mm && current->mm == READ_ONCE(ctx->mm) &&
+	       READ_ONCE(ctx->state) == SIM_CTX_STARTED && !READ_ONCE(ctx->error);
+}
+
+static void sim_trap_ioarrin(struct perf_event *bp,
+			     struct perf_sample_data *data,
+			     struct pt_regs *regs)
+{
+	struct sim_ctx *ctx = bp->overflow_handler_context;
+	u64 *reg = (__force u64 *)&sim_ctx_host(ctx)->ioarrin;
+	unsigned long flags;
+	u64 raw;
+
+	if (!sim_trap_ours(ctx))
+		return;
+	raw = READ_ONCE(*reg);
+	/* 0 is no command; 1 asks for a context reset, the engine's job */
+	if (be64_to_cpu((__force __be64)raw) <= SISL_IOARRIN_CTX_RST)
+		return;
+
+	spin_lock_irqsave(&ctx->fifo_lock, flags);
+	/* the engine may have taken it from the mailbox already */
+	if (cmpxchg(reg, raw, 0) == raw) {
+		if (ctx->fifo_count == SIM_IOARRIN_DEPTH) {
+			ctx->fifo_overflow = true;	/* no room: dropped */
+		} else {
+			ctx->fifo[(ctx->fifo_head + ctx->fifo_count) %
+				  SIM_IOARRIN_DEPTH] =
+				be64_to_cpu((__force __be64)raw);
+			ctx->fifo_count++;
+			sim_ctx_set_room(ctx);
+		}
+	}
+	spin_unlock_irqrestore(&ctx->fifo_lock, flags);
+	sim_adapter_kick(ctx->a);
+}
+
+static void sim_trap_ctx_ctrl(struct perf_event *bp,
+			      struct perf_sample_data *data,
+			      struct pt_regs *regs)
+{
+	struct sim_ctx *ctx = bp->overflow_handler_context;
+	u64 *reg = (__force u64 *)&sim_ctx_host(ctx)->ctx_ctrl;
+	u64 raw, cap = (__force u64)cpu_to_be64(SISL_CTX_CTRL_UNMAP_SECTOR);
+
+	if (!sim_trap_ours(ctx))
+		return;
+	raw = READ_ONCE(*reg);
+	if (!(raw & cap))
+		cmpxchg(reg, raw, raw | cap);
+}
+
+/*
+ * Arm the traps: task work queued by the first mmap, run by the mapping
+ * thread on its way back to user space (perf must not be entered under
+ * mmap_lock).  trap_file keeps the context alive until then.
+ */
+static void sim_ctx_trap_work(struct callback_head *head)
+{
+	struct sim_ctx *ctx = container_of(head, struct sim_ctx, trap_work);
+	static const unsigned int off[2] = {
+		offsetof(struct sisl_host_map, ioarrin),
+		offsetof(struct sisl_host_map, ctx_ctrl),
+	};
+	static const perf_overflow_handler_t fn[2] = {
+		sim_trap_ioarrin, sim_trap_ctx_ctrl,
+	};
+	struct file *file = ctx->trap_file;
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+	unsigned long flags;
+	int i;
+
+	if (!IS_ENABLED(CONFIG_HAVE_HW_BREAKPOINT) ||
+	    (current->flags & PF_EXITING) || current->mm != ctx->mm)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		hw_breakpoint_init(&attr);
+		attr.bp_addr = ctx->trap_base + off[i];
+		attr.bp_len = HW_BREAKPOINT_LEN_8;
+		attr.bp_type = HW_BREAKPOINT_W;
+		attr.inherit = 1;		/* threads created from now on */
+		attr.inherit_thread = 1;	/* but not forked processes */
+		bp = register_user_hw_breakpoint(&attr, fn[i], ctx, current);
+		if (IS_ERR_OR_NULL(bp)) {
+			pr_debug("context %u: no watchpoint (%d), polled %s\n",
+				 ctx->id, PTR_ERR_OR_ZERO(bp),
+				 i ? "CTX_CTRL" : "IOARRIN mailbox");
+			continue;
+		}
+		ctx->trap[i] = bp;
+	}
+	if (ctx->trap[0]) {
+		spin_lock_irqsave(&ctx->fifo_lock, flags);
+		ctx->fifo_armed = true;
+		sim_ctx_set_room(ctx);
+		spin_unlock_irqrestore(&ctx->fifo_lock, flags);
+	}
+out:
+	ctx->trap_file = NULL;
+	fput(file);
+}
+
+/* Queue the arming of the traps of @ctx, mapped at @vma by its owner. */
+static void sim_ctx_trap_queue(struct sim_ctx *ctx, struct file *file,
+			       struct vm_area_struct *vma)
+{
+	if (!READ_ONCE(sim_trap_doorbells) || ctx->kernel ||
+	    current->mm != ctx->mm || test_and_set_bit(0, &ctx->trap_once))
+		return;
+	ctx->trap_base = vma->vm_start;
+	ctx->trap_file = get_file(file);
+	init_task_work(&ctx->trap_work, sim_ctx_trap_work);
+	if (task_work_add(current, &ctx->trap_work, TWA_RESUME)) {
+		ctx->trap_file = NULL;
+		fput(file);
+	}
+}
+
+/* Remove the traps; process context, before the context is freed. */
+static void sim_ctx_untrap(struct sim_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (ctx->trap[i])
+			unregister_hw_breakpoint(ctx->trap[i]);
+		ctx->trap[i] = NULL;
+	}
+}
+
+bool sim_ctx_fifo_pop(struct sim_ctx *ctx, u64 *ea)
+{
+	unsigned long flags;
+	bool got = false;
+
+	if (!READ_ONCE(ctx->fifo_count))
+		return false;
+	spin_lock_irqsave(&ctx->fifo_lock, flags);
+	if (ctx->fifo_count) {
+		*ea = ctx->fifo[ctx->fifo_head];
+		ctx->fifo_head = (ctx->fifo_head + 1) % SIM_IOARRIN_DEPTH;
+		ctx->fifo_count--;
+		sim_ctx_set_room(ctx);
+		got = true;
+	}
+	spin_unlock_irqrestore(&ctx->fifo_lock, flags);
+	return got;
+}
+
+bool sim_ctx_fifo_take_overflow(struct sim_ctx *ctx)
+{
+	unsigned long flags;
+	bool was;
+
+	if (!READ_ONCE(ctx->fifo_overflow))
+		return false;
+	spin_lock_irqsave(&ctx->fifo_lock, flags);
+	was = ctx->fifo_overflow;
+	ctx->fifo_overflow = false;
+	spin_unlock_irqrestore(&ctx->fifo_lock, flags);
+	return was;
+}
+
+/* Context reset: what was queued and not fetched is discarded. */
+void sim_ctx_fifo_flush(struct sim_ctx *ctx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->fifo_lock, flags);
+	ctx->fifo_head = 0;
+	ctx->fifo_count = 0;
+	ctx->fifo_overflow = false;
+	sim_ctx_set_room(ctx);
+	spin_unlock_irqrestore(&ctx->fifo_lock, flags);
+}
+
+/* The engine took an address from the polled mailbox: room again. */
+void sim_ctx_mailbox_taken(struct sim_ctx *ctx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->fifo_lock, flags);
+	sim_ctx_set_room(ctx);
+	spin_unlock_irqrestore(&ctx->fifo_lock, flags);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -349,6 +582,7 @@ static int sim_release_context(void *cookie)
 	struct sim_adapter *a = ctx->a;
 	bool pinned;
 
+	sim_ctx_untrap(ctx);
 	mutex_lock(&a->lock);
 	sim_ctx_stop_locked(ctx);
 	sim_ctx_free_irqs_locked(ctx);
@@ -484,9 +718,15 @@ static int sim_fd_mmap(struct file *file, struct vm_area_struct *vma)
 	    vma_pages(vma) > SISL_HOST_MAP_SIZE >> PAGE_SHIFT ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	/*
+	 * VM_DONTCOPY: the mapping is the owner's alone and does not
+	 * survive fork(); a child drives the LUN through a context of its
+	 * own (ATTACH, then VLUN_CLONE), never through the parent's.
+	 */
+	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &sim_vm_ops;
 	vma->vm_private_data = file->private_data;
+	sim_ctx_trap_queue(file->private_data, file, vma);
 	return 0;
 }
 

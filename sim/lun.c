@@ -596,6 +596,17 @@ static void sim_read_write(struct sim_cmd *c, bool write)
 		return;
 
 	bytes = (u64)nblk << lun->block_shift;
+	c->res->want_len = bytes;
+	/*
+	 * A data length that disagrees with the CDB: a READ moves what fits
+	 * and the AFU reports the residual; a WRITE is refused before any
+	 * data moves, as an FC target refuses a write whose FCP_DL differs
+	 * from the transfer length.
+	 */
+	if (write && bytes != c->x->len) {
+		sim_bad_cdb(c);
+		return;
+	}
 	n = min_t(u64, bytes, c->x->len);
 	if (!n)
 		return;

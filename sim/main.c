@@ -46,6 +46,10 @@ static bool sq_mode = true;
 module_param(sq_mode, bool, 0444);
 MODULE_PARM_DESC(sq_mode, "Advertise SQ command mode (default 1); IOARRIN mode is always advertised");
 
+bool sim_trap_doorbells = true;
+module_param_named(trap_doorbells, sim_trap_doorbells, bool, 0644);
+MODULE_PARM_DESC(trap_doorbells, "Watch user contexts' stores to IOARRIN and CTX_CTRL with hardware watchpoints (default 1; 0: polled mailbox only)");
+
 static struct sim_adapter *sim_defaults[SIM_MAX_DEFAULT_ADAPTERS];
 
 /* The @idx-th comma-separated path of lun_backing, or NULL */

@@ -30,6 +30,8 @@
 
 struct sim_adapter;
 struct sim_lun;
+struct perf_event;
+struct file;
 
 /* ---------------------------------------------------------------------- */
 /* Data transfer between an emulated LUN and host memory                  */
@@ -61,6 +63,7 @@ struct sim_scsi_result {
 	u8 sense[18];			/* fixed-format sense */
 	bool fault;			/* host buffer could not be accessed */
 	u32 xfer_len;			/* bytes the command moved */
+	u64 want_len;			/* bytes the CDB asks for, 0: unknown */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -211,6 +214,7 @@ void sim_adapter_show_stats(struct sim_adapter *a, struct seq_file *m);
  *  - sim_ctx.ev_lock (spinlock, irq-safe) protects ev_pending and dead.
  */
 #define SIM_LISN_MAX		4	/* LISNs 0..3 per context */
+#define SIM_IOARRIN_DEPTH	64	/* cmd_room of a trapped user context */
 
 enum sim_ctx_state {
 	SIM_CTX_OPENED,			/* allocated, not started */
@@ -244,6 +248,25 @@ struct sim_ctx {
 	u64 completed;
 	unsigned long lisn_pending;	/* LISNs to raise after this pass */
 	bool inline_exec;		/* sim_ctx_run_inline() is running */
+
+	/*
+	 * IOARRIN FIFO of a user context whose stores to IOARRIN are trapped
+	 * (see sim_ctx_trap_work()): the trap pushes, the engine pops.
+	 * fifo_lock (irq-safe) protects fifo[], fifo_head, fifo_count,
+	 * fifo_overflow and, while fifo_armed, the cmd_room register.
+	 * fifo_armed is set once, when the traps are in place, and stays
+	 * set for the life of the context.
+	 */
+	spinlock_t fifo_lock;
+	bool fifo_armed;
+	bool fifo_overflow;		/* a store found no room */
+	unsigned int fifo_head, fifo_count;
+	u64 fifo[SIM_IOARRIN_DEPTH];
+	struct perf_event *trap[2];	/* IOARRIN and CTX_CTRL watchpoints */
+	struct callback_head trap_work;	/* arms the traps after mmap */
+	unsigned long trap_base;	/* user address of the host map */
+	struct file *trap_file;		/* pinned until trap_work has run */
+	unsigned long trap_once;	/* bit 0: trap_work was queued */
 
 	/* adapter fd events */
 	spinlock_t ev_lock;
@@ -295,6 +318,9 @@ ssize_t sim_adapter_read_vpd(struct cxlflash_aux_dev *adev, void *buf,
 			     size_t count);
 int sim_afu_reset_locked(struct sim_adapter *a);
 
+/* main.c: arm the IOARRIN/CTX_CTRL watchpoints of user contexts */
+extern bool sim_trap_doorbells;
+
 /* ctx.c, for afu.c */
 extern const struct cxlflash_backend_ops sim_backend_ops;
 struct sim_ctx *sim_ctx_create(struct sim_adapter *a, bool primary);
@@ -303,5 +329,10 @@ void sim_ctx_stop_locked(struct sim_ctx *ctx);
 void sim_ctx_mark_dead(struct sim_ctx *ctx);
 void sim_ctx_raise_user(struct sim_ctx *ctx, unsigned int lisn);
 void sim_ctx_fops_cache_exit(void);
+/* the IOARRIN FIFO of a trapped user context (engine side) */
+bool sim_ctx_fifo_pop(struct sim_ctx *ctx, u64 *ea);
+bool sim_ctx_fifo_take_overflow(struct sim_ctx *ctx);
+void sim_ctx_fifo_flush(struct sim_ctx *ctx);
+void sim_ctx_mailbox_taken(struct sim_ctx *ctx);
 
 #endif /* _CXLFLASH_SIM_H */

@@ -317,7 +317,8 @@ static void ctx_destroy(struct cf_ctx *ctx, bool close_fd2)
 			break;
 		}
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->mmio)
+	/* a forked child never had the parent's mapping (VM_DONTCOPY) */
+	if (ctx->mmio && !ctx->forked)
 		munmap((void *)ctx->mmio, ctx->mmio_size);
 	ctx->mmio = NULL;
 	if (close_fd2 && ctx->fd2 >= 0)
@@ -628,8 +629,6 @@ CF_EXPORT int cflash_clone_after_fork(struct cflash_lun *lun)
 	struct dk_cxlflash_clone cl;
 	struct cflash_lun *first, *l;
 	struct cf_ctx *ctx;
-	volatile uint8_t *old_map;
-	size_t old_size;
 	uint64_t old_id;
 	int old_fd2, rc;
 	bool old_app_close;
@@ -658,8 +657,6 @@ CF_EXPORT int cflash_clone_after_fork(struct cflash_lun *lun)
 
 	old_id = ctx->ctx_id;
 	old_fd2 = ctx->fd2;
-	old_map = ctx->mmio;
-	old_size = ctx->mmio_size;
 	old_app_close = ctx->app_close;
 
 	rc = attach(first->fd, ctx->omode, NULL, &a);
@@ -675,11 +672,14 @@ CF_EXPORT int cflash_clone_after_fork(struct cflash_lun *lun)
 	ctx->forked = false;
 	ctx->dead = 0;
 	ctx->pid = getpid();
+	/*
+	 * The parent's host map did not survive fork (the driver maps it
+	 * VM_DONTCOPY): its address range is free in the child and may hold
+	 * anything by now, the new mapping included.  Never unmap it.
+	 */
 	pthread_mutex_unlock(&ctx->lock);
 	rc = ctx_start(ctx, &a);
 	pthread_mutex_lock(&ctx->lock);
-	if (old_map)
-		munmap((void *)old_map, old_size);
 	if (rc) {
 		do_detach(first->fd, a.context_id);
 		if (ctx->fd2 >= 0 && ctx->fd2 != old_fd2)

@@ -32,5 +32,6 @@ run "$dir/stress" -n "$procs" -t "$secs" "$@"
 run "$dir/vlun" "$@"
 run "$dir/compat" "$@"
 run "$dir/lifetime" "$@"
+run "$dir/afu_proto" "$@"
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed

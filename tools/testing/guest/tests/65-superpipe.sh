@@ -9,12 +9,12 @@
 
 SP=${SP_DIR:-/usr/local/libexec/cxlflash-tests/superpipe}
 
-# [SP_LOAD='SIM_PARAMS'] sp_run PROGRAM [ARGS...]
+# sp_run PROGRAM [ARGS...]   (SP_LOAD: parameters of the emulator, e.g. sq_mode=0)
 sp_run() {
 	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "the superpipe needs cxlflash"
 	[ -x "$SP/$1" ] || fail "$SP/$1 is not installed (did tools/testing/superpipe build?)"
-	# shellcheck disable=SC2086
-	cxl_ensure ${SP_LOAD:-} || fail "load"
+	# shellcheck disable=SC2086 # SP_LOAD: module parameters, word-split
+	cxl_ensure ${SP_LOAD:-} || fail "load ${SP_LOAD:-}"
 	_log=/tmp/sp-$1.log
 	_prog=$SP/$1
 	shift
@@ -65,6 +65,8 @@ t_lifetime() {
 	SP_LOAD=sq_mode=0 sp_run lifetime -s fork
 	cxl_unload || fail "rmmod after the fork tests: $(lsmod | grep cxlflash)"
 }
+t_afu_proto() { sp_run afu_proto; }
+t_afu_proto_ioarrin() { SP_LOAD=sq_mode=0; sp_run afu_proto; }
 
 tap_case "superpipe ioctl_errors: every ioctl's argument checking" t_ioctl_errors 240
 tap_case "superpipe appclose: application-close model of fd2" t_appclose 180
@@ -79,3 +81,5 @@ tap_case "superpipe stress: ${STRESS_PROCS:-16} processes x ${STRESS_SECS:-10} s
 tap_case "superpipe vlun: virtual LUN sizes, capacity, isolation, clone, 1 TiB" t_vlun 240
 tap_case "superpipe compat: 4096 handles, REUSE with virtual LUNs, no remanence across modes, 1M-chunk growth" t_sp_compat 300
 tap_case "superpipe lifetime: stale ids, fork, close mid-ioctl, DISABLE race; then rmmod" t_lifetime 300
+tap_case "superpipe afu_proto: raw SQ/IOARRIN protocol, every command completes once" t_afu_proto 180
+tap_case "superpipe afu_proto, AFU without SQ mode (contexts in IOARRIN mode)" t_afu_proto_ioarrin 180
