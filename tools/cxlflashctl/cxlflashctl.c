@@ -33,6 +33,13 @@ static int read_attr(const char *path, char *buf, size_t len)
 	if (!f)
 		return -errno;
 	n = fread(buf, 1, len - 1, f);
+	if (ferror(f)) {	/* e.g. EINVAL: a port the adapter does not have */
+		int err = errno ? -errno : -EIO;
+
+		fclose(f);
+		buf[0] = '\0';
+		return err;
+	}
 	fclose(f);
 	buf[n] = '\0';
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))

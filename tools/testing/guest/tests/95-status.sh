@@ -76,7 +76,8 @@ t_status_json() {
 		[ -n "$P" ] || fail "/dev/$disk not in status"
 		assert_eq "$(jget $P.hctl)" "$hctl" "hctl of $disk"
 		assert_eq "$(jget $P.mode)" "$(cat /sys/bus/scsi/devices/$hctl/mode)" "mode of $disk"
-		assert_eq "$(jget $L.wwid)" "$(lu_wwid "$disk")" "WWID of $disk"
+		lw=$(lu_wwid "$disk")
+		assert_eq "$(jget $L.wwid)" "${lw#0x}" "WWID of $disk"
 		assert_eq "$(jget $L.size_bytes)" "$(blockdev --getsize64 /dev/$disk)" "size of $disk"
 		assert_eq "$(jget $L.block_size)" "$(blockdev --getss /dev/$disk)" "block size of $disk"
 	done || exit 1
@@ -112,7 +113,6 @@ t_status_context() {
 	cxl_load || fail "load"
 	h=$(cxl_hosts | head -n1)
 	d=$(cxl_disk 0 0)
-	w=$(lu_wwid "$d")
 	must cxlflashctl superpipe enable "/dev/$d"
 	"$EXAMPLES/thin" -w "/dev/$d" 150000 10000 >/tmp/thin.log 2>&1 &
 	pid=$!
@@ -135,6 +135,8 @@ t_status_context() {
 			"user_contexts ($stage)"
 		L=$(jlun_of_disk "$d")
 		P=$(jpath_of_disk "$d")
+		w=$(jget $L.wwid)
+		grep -q "^$w " /sys/kernel/debug/cxlflash/luns || fail "WWID $w not in debugfs luns"
 		assert_eq "$(jget $L.driver_mode)" virtual "driver mode of the LUN ($stage)"
 		assert_eq "$(jget $L.users)" "$(dbg_lun "$w" users)" "users ($stage)"
 		used=$(jget $L.chunks_used)
