@@ -580,7 +580,7 @@ static void read_errors(struct adapter *a)
 		nl = strchr(text, '\n');
 		if (nl)
 			*nl = '\0';
-		if ((prio & 7) > 4)
+		if ((prio & 7) > 4 || strstr(text, "taints kernel"))
 			continue;
 		if (!strstr(text, "cxlflash") && !(a->devname[0] && strstr(text, a->devname)) &&
 		    !strstr(text, hostn))
