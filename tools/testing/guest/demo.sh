@@ -47,7 +47,7 @@ s=$(cxl_disk 0 1)
 step "superpipe: cxlflashctl superpipe enable /dev/$s (direct user access to the LUN)"
 cxlflashctl superpipe enable "/dev/$s" || die "superpipe enable failed"
 
-step "$EX/pattern -n 512 /dev/$s: libcflash attaches, writes a pattern, reads it back"
+step "$EX/pattern -n 256 /dev/$s: libcflash attaches, writes a pattern, reads it back"
 echo "  (system calls of the I/O loop counted with a seccomp filter: SIGSYS on any call;"
 echo "   poll-only: the library spins on its response queue, it never yields the CPU)"
 out=$("$EX/pattern" -n 512 "/dev/$s") || { echo "$out"; die "pattern failed"; }
