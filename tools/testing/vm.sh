@@ -10,7 +10,9 @@
 #   vm.sh run [opts] -c 'CMD'   same with an inline shell command
 #   vm.sh test                  build, ABI check, default guest suite (TAP),
 #                               last line "N passed, N failed"
-#   vm.sh demo                  build, boot, show the driver at work
+#   vm.sh demo                  build, boot, show the driver at work: a legacy
+#                               disk, then superpipe I/O through libcflash
+#                               (0 system calls) and a thin vLUN resized
 #   vm.sh shell [opts]          interactive guest (busybox sh); "exit" powers off
 #
 # run/shell options:
@@ -670,8 +672,17 @@ cmd_test() {
 }
 
 cmd_demo() {
+	local t0 rc=0 f
+	t0=$(date +%s)
 	with_lock do_build
-	VM_NOBUILD=1 cmd_run -t "${VM_TIMEOUT:-300}" "$TT/guest/demo.sh"
+	# the demo runs the CLI and the libcflash examples (make install of
+	# tools/cxlflashctl and tools/lib/cflash)
+	for f in sbin/cxlflashctl libexec/libcflash/examples/pattern libexec/libcflash/examples/thin; do
+		[ -x "$B/tools-root/usr/local/$f" ] || die "demo needs /usr/local/$f in the guest: not built (see $B/make-*.log)"
+	done
+	VM_NOBUILD=1 cmd_run -t "${VM_TIMEOUT:-300}" "$TT/guest/demo.sh" || rc=$?
+	log "demo: exit $rc after $(($(date +%s) - t0)) s (build included)"
+	return "$rc"
 }
 
 usage() {
