@@ -13,7 +13,8 @@
 # tap_case re-executes the file with TAP_CASE=<function> under a timeout, so
 # every case is its own process that may exit at the first failure.  A case
 # passes when it exits 0, is skipped when it exits 77 (see skip), fails
-# otherwise or when the kernel log gained a splat while it ran.  Lines a case
+# otherwise, when the kernel log gained a splat while it ran, or when it left
+# processes running (they are killed: see tap_case).  Lines a case
 # prints starting with "# " are kept; the rest of its output is shown only
 # when it fails.  Numbering is shared by all files of one boot.
 
@@ -99,7 +100,53 @@ tap_begin() {
 	echo "TAP version 13"
 }
 
+# tap_session_procs SID: "PID:COMM" of every live (non-zombie) process of
+# session SID, space-separated.
+tap_session_procs() {
+	_ts_sid=$1
+	for _ts_f in /proc/[0-9]*/stat; do
+		_ts_l=
+		read -r _ts_l 2>/dev/null <"$_ts_f" || continue
+		_ts_c=${_ts_l#*(}
+		_ts_c=${_ts_c%)*}
+		_ts_l=${_ts_l##*) }
+		# state ppid pgrp session ...
+		# shellcheck disable=SC2086
+		set -- $_ts_l
+		if [ "${1:-Z}" != Z ] && [ "${4:-}" = "$_ts_sid" ]; then
+			_ts_p=${_ts_f#/proc/}
+			printf '%s ' "${_ts_p%/stat}:$_ts_c"
+		fi
+	done
+}
+
+# tap_reap SID: kill whatever is still running in session SID (a case's
+# background jobs, or the children of a case killed by its timeout, would
+# otherwise keep using the LUNs and modules under the next cases).  Prints
+# what it found, nothing when the session was empty.
+tap_reap() {
+	_tr_left=
+	[ -n "$1" ] || return 0
+	for _tr_i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 \
+		     21 22 23 24 25; do
+		_tr_now=$(tap_session_procs "$1")
+		[ -n "$_tr_now" ] || break
+		[ -n "$_tr_left" ] || _tr_left=$_tr_now
+		kill -KILL -- "-$1" 2>/dev/null
+		for _tr_p in $_tr_now; do
+			kill -KILL "${_tr_p%%:*}" 2>/dev/null
+		done
+		sleep 0.2
+	done
+	printf '%s' "$_tr_left"
+}
+
 # tap_case DESCRIPTION FUNCTION [TIMEOUT]
+#
+# The case runs as the leader of a session of its own (setsid), so that
+# everything it started can be found and killed when it ends: the timeout
+# only kills the case's shell, not its children (busybox timeout signals
+# one process).  A case that leaves processes running fails.
 tap_case() {
 	if [ -n "${TAP_CASE:-}" ]; then
 		# child: run only the requested function
@@ -115,14 +162,27 @@ tap_case() {
 	_out=$TAP_DIR/case.$_n
 	echo "tap: case $_n start ($2)" >/dev/kmsg
 	_t0=$(cut -d' ' -f1 /proc/uptime)
-	TAP_CASE=$2 timeout -s KILL "${3:-300}" sh "$TAP_SELF" >"$_out" 2>&1
+	: >"$TAP_DIR/sid.$_n"
+	# shellcheck disable=SC2016
+	TAP_CASE=$2 timeout -s KILL "${3:-300}" setsid \
+		sh -c 'echo $$ >"$0" && exec sh "$1"' "$TAP_DIR/sid.$_n" "$TAP_SELF" \
+		>"$_out" 2>&1
 	_rc=$?
+	_sid=$(cat "$TAP_DIR/sid.$_n")
+	_left=$(tap_reap "$_sid")
 	echo "tap: case $_n end ($2)" >/dev/kmsg
 	_t1=$(cut -d' ' -f1 /proc/uptime)
 	_secs=$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", b - a }')
 	_bad=$(dmesg | sed -n "/tap: case $_n start (/,\$p" | grep -E "$TAP_BAD_RE" | head -n 5)
 	if [ $_rc -eq 137 ] || [ $_rc -eq 143 ]; then
 		echo "FAIL: timed out after ${3:-300}s" >>"$_out"
+		_rc=1
+	fi
+	if [ -z "$_sid" ]; then
+		echo "FAIL: tap_case: the case did not start in a session of its own" >>"$_out"
+		_rc=1
+	elif [ -n "$_left" ]; then
+		echo "FAIL: processes the case left running (killed): $_left" >>"$_out"
 		_rc=1
 	fi
 	if [ -n "$_bad" ]; then
