@@ -25,6 +25,9 @@
 
 #include "core.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* RRQ entries turned into commands per pass under rrq_lock */
 #define REAP_BATCH	32
 
@@ -109,10 +112,64 @@ static void scsi_status_from_ioasa(struct scsi_cmnd *scp,
 		scp->cmnd[0], sa->ioasc, flags, scp->result);
 }
 
+/* What the tracepoints say of a command: tag, opcode, LBA, blocks. */
+struct cmd_desc {
+	int tag;
+	u8 opcode;
+	u64 lba;
+	u32 blocks;
+};
+
+static void cmd_describe(const struct cxlflash_cmd *cmd, struct cmd_desc *d)
+{
+	struct scsi_cmnd *scp = cmd->scp;
+	struct request *rq;
+
+	d->lba = 0;
+	d->blocks = 0;
+	if (!scp) {
+		d->tag = -1;
+		d->opcode = cmd->rcb.cdb[0];
+		return;
+	}
+	rq = scsi_cmd_to_rq(scp);
+	d->tag = rq->tag;
+	d->opcode = scp->cmnd[0];
+	if (!blk_rq_is_passthrough(rq)) {
+		d->lba = scsi_get_lba(scp);
+		d->blocks = scsi_logical_block_count(scp);
+	}
+}
+
+static void trace_post(struct hwq *hwq, struct cxlflash_cmd *cmd)
+{
+	struct cmd_desc d;
+
+	cmd_describe(cmd, &d);
+	trace_cxlflash_cmd_submit(hwq->afu->parent->host->host_no, hwq->index,
+				  d.tag, d.opcode, d.lba, d.blocks);
+}
+
+static void trace_finish(struct cxlflash_cmd *cmd)
+{
+	struct cmd_desc d;
+	u64 lat = 0;
+
+	if (cmd->t_post_ns)
+		lat = ktime_get_ns() - cmd->t_post_ns;
+	cmd_describe(cmd, &d);
+	trace_cxlflash_cmd_complete(cmd->hwq->afu->parent->host->host_no,
+				    cmd->hwq->index, d.tag, d.opcode, d.lba,
+				    d.blocks, cmd->sa.ioasc, cmd->flushed, lat);
+}
+
 /* The AFU is done with @cmd, or has dropped it (@cmd->flushed). */
 static void cmd_finish(struct cxlflash_cmd *cmd)
 {
 	struct scsi_cmnd *scp = cmd->scp;
+
+	if (trace_cxlflash_cmd_complete_enabled())
+		trace_finish(cmd);
 
 	if (!scp) {
 		complete(&cmd->done);
@@ -200,6 +257,17 @@ int cxlflash_post(struct hwq *hwq, struct cxlflash_cmd *cmd)
 	cmd->flushed = false;
 	cmd->rcb.ctx_id = hwq->ctx_hndl;
 	cmd->rcb.msi = SISL_MSI_RRQ_UPDATED;
+
+	/*
+	 * Traced before the AFU can see the command: once posted it may be
+	 * answered, finished and reused at once.  A full queue (-EBUSY)
+	 * sends it back to the midlayer, which offers it again: a second
+	 * submit event with the same tag.
+	 */
+	cmd->t_post_ns = trace_cxlflash_cmd_complete_enabled() ?
+			 ktime_get_ns() : 0;
+	if (trace_cxlflash_cmd_submit_enabled())
+		trace_post(hwq, cmd);
 
 	spin_lock_irqsave(&hwq->sq_lock, flags);
 	if (likely(hwq->online)) {
@@ -449,8 +517,11 @@ int cxlflash_hwq_reset(struct hwq *hwq)
 	if (!reset_bit_clears(reg)) {
 		dev_err(hwq->afu->parent->dev, "context %d: reset timed out\n",
 			hwq->ctx_hndl);
+		trace_cxlflash_reset(hwq->afu->parent->host->host_no,
+				     hwq->ctx_hndl, -ETIMEDOUT);
 		return -ETIMEDOUT;
 	}
+	trace_cxlflash_reset(hwq->afu->parent->host->host_no, hwq->ctx_hndl, 0);
 
 	/* what the AFU answered before the reset */
 	hwq_reap(hwq, U32_MAX);

@@ -93,6 +93,7 @@ struct cxlflash_cmd {
 	struct list_head node;		/* on hwq->inflight */
 	struct completion done;		/* internal commands only */
 	bool flushed;			/* dropped by a context reset */
+	u64 t_post_ns;			/* only while cmd_complete is traced */
 } __aligned(128);
 
 struct hwq {

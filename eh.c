@@ -29,6 +29,7 @@
 #include <scsi/scsi_host.h>
 
 #include "core.h"
+#include "trace.h"
 
 /* ---------------------------------------------------------------------- */
 /* Resets                                                                 */
@@ -59,6 +60,7 @@ static int reset_run(struct cxlflash_cfg *cfg)
 
 	WRITE_ONCE(cfg->state, rc ? STATE_FAILTERM : STATE_NORMAL);
 	wake_up_all(&cfg->reset_waitq);
+	trace_cxlflash_reset(cfg->host->host_no, -1, rc);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <linux/delay.h>
 
 #include "core.h"
+#include "trace.h"
 
 /* Port state polling: up to 100 reads, 1-2 ms apart */
 #define PORT_POLL_TRIES		100
@@ -123,16 +124,18 @@ void cxlflash_ports_setup(struct cxlflash_cfg *cfg)
 bool cxlflash_port_event(struct cxlflash_cfg *cfg, int port, u8 events)
 {
 	bool work = false;
-	u64 err;
+	u64 err, status;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(port_events); i++) {
 		if (!(events & port_events[i].mask))
 			continue;
 
+		status = cxl_readq(preg(cfg, port, FC_STATUS));
 		dev_info(cfg->dev, "port %d: %s (fc status %016llx)\n", port,
-			 port_events[i].what,
-			 cxl_readq(preg(cfg, port, FC_STATUS)));
+			 port_events[i].what, status);
+		trace_cxlflash_link_event(cfg->host->host_no, port,
+					  port_events[i].what, status);
 
 		if (port_events[i].todo & EV_LINK_RESET) {
 			set_bit(port, &cfg->lr_ports);

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Tracepoints (events/cxlflash/ in tracefs): each event fires where it is
+# documented to, with the values of the operation that caused it.
+. "$GUEST_DIR/lib.sh"
+
+SIMDBG=/sys/kernel/debug/cxlflash_sim
+EXAMPLES=${EXAMPLES:-/usr/local/libexec/libcflash/examples}
+TR=/sys/kernel/tracing
+
+trace_on() {	# trace_on EVENT...
+	[ -d $TR/events ] || mount -t tracefs nodev $TR 2>/dev/null
+	[ -d $TR/events/cxlflash ] || fail "no events/cxlflash in tracefs"
+	echo 0 >$TR/tracing_on
+	echo >$TR/trace
+	for _e in "$@"; do
+		echo 1 >$TR/events/cxlflash/$_e/enable || fail "cannot enable $_e"
+	done
+	echo 1 >$TR/tracing_on
+}
+
+trace_off() {
+	echo 0 >$TR/tracing_on
+	echo 0 >$TR/events/cxlflash/enable
+	grep -v '^#' $TR/trace >/tmp/trace.txt
+}
+
+t_trace_cmd() {
+	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "cxlflash tracepoints"
+	cxl_ensure || fail "load"
+	_d=$(cxl_disk 0 0)
+	_bs=$(cat /sys/block/$_d/queue/logical_block_size)
+	trace_on cxlflash_cmd_submit cxlflash_cmd_complete
+	dd if=/dev/$_d of=/dev/null bs=$((_bs * 4)) skip=25 count=1 iflag=direct 2>/dev/null ||
+		fail "read failed"
+	trace_off
+	# the 4-block read at block 100: its completion, good, with a latency
+	_c=$(grep 'cxlflash_cmd_complete:' /tmp/trace.txt | grep -E 'op=0x(28|88) lba=100 blocks=4 ioasc=0x00000000 lat_ns=[1-9]' | head -n1)
+	[ -n "$_c" ] || { head -n 20 /tmp/trace.txt; fail "no good completion of READ lba=100 blocks=4 with a latency"; }
+	_tag=$(echo "$_c" | sed -n 's/.* tag=\([0-9-]*\) .*/\1/p')
+	grep 'cxlflash_cmd_submit:' /tmp/trace.txt | grep -qE "tag=$_tag op=0x(28|88) lba=100 blocks=4" ||
+		fail "no submit event for tag $_tag (lba 100, 4 blocks)"
+	note "$(echo "$_c" | sed 's/^.*cxlflash_cmd_complete: //')"
+	# disabled, nothing is recorded
+	dd if=/dev/$_d of=/dev/null bs=$_bs count=1 iflag=direct 2>/dev/null
+	[ "$(grep -c cxlflash_ $TR/trace)" = "$(grep -c cxlflash_ /tmp/trace.txt)" ] ||
+		fail "events recorded while disabled"
+}
+
+t_trace_reset_link() {
+	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "cxlflash tracepoints"
+	cxl_ensure || fail "load"
+	_a=$(ls $SIMDBG 2>/dev/null | head -n1)
+	[ -n "$_a" ] || skip "no cxlflash_sim debugfs"
+	_d=$(cxl_disk 0 0)
+	_h=$(cxl_hosts | head -n1)
+	trace_on cxlflash_reset cxlflash_link_event
+	sg_reset -H /dev/$_d >/dev/null 2>&1 || fail "sg_reset -H failed"
+	echo 1 >$SIMDBG/$_a/link_down
+	wait_for 10 sh -c "[ \"\$(cat /sys/class/scsi_host/host$_h/port1)\" = offline ]" ||
+		fail "port1 not offline"
+	echo 1 >$SIMDBG/$_a/link_up
+	wait_for 10 sh -c "[ \"\$(cat /sys/class/scsi_host/host$_h/port1)\" = online ]" ||
+		fail "port1 not online"
+	sleep 1
+	trace_off
+	grep -qE "cxlflash_reset: host$_h afu ctx=-1 rc=0" /tmp/trace.txt ||
+		{ cat /tmp/trace.txt | head -n 20; fail "no AFU reset event for host$_h"; }
+	grep -qE "cxlflash_link_event: host$_h port1 " /tmp/trace.txt ||
+		{ cat /tmp/trace.txt | head -n 20; fail "no link event on port1"; }
+	note "$(grep -c cxlflash_link_event /tmp/trace.txt) link events, $(grep -c cxlflash_reset /tmp/trace.txt) reset events"
+}
+
+tap_case "tracepoints: command submit/complete with tag, opcode, LBA, blocks, status, latency" t_trace_cmd 60
+tap_case "tracepoints: AFU reset and FC link events" t_trace_reset_link 90
