@@ -21,6 +21,8 @@
 #   --dkms: also dkms add/build/install on this machine for the newest
 #      kernel with headers, check "dkms status" says installed, then
 #      dkms remove (changes the system; needs root and dkms)
+#   --dkms-vm: --dkms, and before the removal boot the VM harness with the
+#      modules DKMS built (VM_MODULES_DIR) and run the legacy guest cases
 #
 # KDIR selects the kernel build dir (default: newest /lib/modules/*/build).
 # TAP-like output; last line "N passed, N failed"; exit 1 on a failure.
@@ -29,12 +31,33 @@
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEB=1 LINTIAN=1 DKMS=0
+
+# What this stage needs, whatever else is installed (checked one by one).
+PKGS=(make gcc libc6-dev kmod pkg-config linux-headers-amd64 debhelper dh-dkms
+      dkms lintian dpkg-dev fakeroot)
+need_pkgs() {
+	local p missing=()
+	for p in "${PKGS[@]}"; do
+		dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "# installing ${missing[*]}"
+	local sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+need_pkgs || { echo "install-test.sh: cannot install ${PKGS[*]}" >&2; exit 1; }
+
+DEB=1 LINTIAN=1 DKMS=0 DKMS_VM=0
 for a in "$@"; do
 	case "$a" in
 	--no-deb) DEB=0 ;;
 	--no-lintian) LINTIAN=0 ;;
 	--dkms) DKMS=1 ;;
+	--dkms-vm) DKMS=1 DKMS_VM=1 ;;
 	-h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "install-test.sh: unknown option $a" >&2; exit 2 ;;
 	esac
@@ -109,11 +132,35 @@ if [ "$DKMS" = 1 ]; then
 		grep -q ': installed' "$tmp/dkms-status" &&
 		modinfo -k "$KREL" -F filename cxlflash cxlflash_sim | grep -c updates/dkms | grep -qx 2
 		local rc=$?
+		if [ $rc = 0 ] && [ "$DKMS_VM" = 1 ]; then
+			# the legacy cases of the guest suite on the modules DKMS built
+			mkdir -p "$tmp/dkms-mods"
+			cp "$(modinfo -k "$KREL" -F filename cxlflash)" \
+			   "$(modinfo -k "$KREL" -F filename cxlflash_sim)" "$tmp/dkms-mods/"
+			VM_MODULES_DIR=$tmp/dkms-mods VM_BUILD_DIR=$tmp/vm-build \
+				"$TOP/tools/testing/vm.sh" run -l "$tmp/dkms-vm.log" \
+				"$TOP/tools/testing/guest/suite.sh" -k "$LEGACY_CASES" >"$tmp/dkms-vm.out" 2>&1
+			rc=$?
+			grep -E '^(ok|not ok) |passed, ' "$tmp/dkms-vm.out" | sed 's/^/#   /'
+			grep -q 'modules from' "$tmp/dkms-vm.out" || rc=1
+			if [ $rc != 0 ]; then
+				tail -n 30 "$tmp/dkms-vm.out" | sed 's/^/#   /'
+				cp "$tmp/dkms-vm.log" "${TMPDIR:-/tmp}/install-test-dkms-vm.log" 2>/dev/null
+				echo "# guest log kept as ${TMPDIR:-/tmp}/install-test-dkms-vm.log"
+			fi
+		fi
 		dkms remove "cxlflash/$VERSION" --all >/dev/null 2>&1
 		rm -rf "$s"
 		return $rc
 	}
-	check "dkms add/build/install for $KREL: dkms status says installed (then removed)" dkms_cycle
+	# the legacy cases: load, disks, INQUIRY/VPD/capacity, sense, sysfs,
+	# data, ext4, fio
+	LEGACY_CASES='^t_(load_default|count|channels|inquiry|wwid|capacity|read_beyond|write_beyond|bad_opcode|beyond_block|host_attrs|dev_mode|rw_offsets|cross_port|isolation|unwritten_zero|ext4|libaio_4k_1|uring_4k_32)$'
+	if [ "$DKMS_VM" = 1 ]; then
+		check "dkms install for $KREL, dkms status installed, VM boots the DKMS-built modules and the legacy cases pass (then removed)" dkms_cycle
+	else
+		check "dkms add/build/install for $KREL: dkms status says installed (then removed)" dkms_cycle
+	fi
 fi
 
 # ---- 3. user space ------------------------------------------------------

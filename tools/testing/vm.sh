@@ -36,6 +36,9 @@
 # Environment: KDIR (kernel build dir for the modules), VM_KERNEL (bzImage),
 # VM_TIMEOUT, VM_MEM, VM_SMP, VM_APPEND, VM_NOBUILD=1 (run: do not rebuild),
 # VM_SKIP_MODULES=1 (never make the modules; use whatever .ko exist),
+# VM_MODULES_DIR=DIR (boot with the cxlflash*.ko found under DIR, e.g. the
+# ones DKMS built in /lib/modules/<release>/updates/dkms; implies
+# VM_SKIP_MODULES=1),
 # VM_VERBOSE=1 (also echo the guest dmesg dump), VM_ACCEL (default tcg),
 # VM_MODROOT (debug-kernel tier: the kernel's modules live under
 # $VM_MODROOT/lib/modules/<release> instead of /lib/modules/<release>).
@@ -149,6 +152,7 @@ have_module_sources() {
 build_modules() {
 	have_module_sources || { log "no module sources yet, skipping module build"; return 0; }
 	[ "${VM_SKIP_MODULES:-0}" != 1 ] || { log "VM_SKIP_MODULES=1: not building the modules"; return 0; }
+	[ -z "${VM_MODULES_DIR:-}" ] || { log "VM_MODULES_DIR=$VM_MODULES_DIR: not building the modules"; return 0; }
 	log "building cxlflash.ko and cxlflash_sim.ko against $KDIR (log $B/make-modules.log)"
 	make -C "$TOP" -j"$(nproc)" KVER="$KVER" KDIR="$KDIR" modules >"$B/make-modules.log" 2>&1 || {
 		tail -n 30 "$B/make-modules.log" >&2
@@ -401,10 +405,24 @@ stage_our_modules() {
 	local root=$1 k dep f
 	local mdir=$root/lib/modules/$KVER
 	mkdir -p "$mdir/extra"
-	for k in "$TOP"/*.ko "$TOP"/sim/*.ko; do
-		[ -f "$k" ] || continue
-		cp "$k" "$mdir/extra/"
-	done
+	if [ -n "${VM_MODULES_DIR:-}" ]; then
+		local n=0
+		while IFS= read -r k; do
+			case "$k" in
+			*.ko.xz) xz -dc "$k" >"$mdir/extra/$(basename "$k" .xz)" ;;
+			*.ko.zst) zstd -qdc "$k" >"$mdir/extra/$(basename "$k" .zst)" ;;
+			*) cp "$k" "$mdir/extra/" ;;
+			esac
+			n=$((n + 1))
+		done < <(find "$VM_MODULES_DIR" -name 'cxlflash*.ko*' -type f)
+		[ "$n" -ge 2 ] || die "VM_MODULES_DIR=$VM_MODULES_DIR: found $n cxlflash modules, want 2"
+		log "modules from $VM_MODULES_DIR: $(ls "$mdir/extra" | tr '\n' ' ')"
+	else
+		for k in "$TOP"/*.ko "$TOP"/sim/*.ko; do
+			[ -f "$k" ] || continue
+			cp "$k" "$mdir/extra/"
+		done
+	fi
 	# hard-link the base module tree so depmod sees everything
 	cp -al "$B/root/lib/modules/$KVER/." "$mdir/"
 	if compgen -G "$mdir/extra/*.ko" >/dev/null && [ -d "$MODROOT/lib/modules/$KVER/kernel" ]; then
