@@ -388,51 +388,56 @@ int ctx_provision(struct cxlflash_cfg *cfg, struct ctx_info *ctxi)
 /* Resource handles                                                       */
 /* ---------------------------------------------------------------------- */
 
-/* Open handle @rhndl of @ctxi that belongs to @lli, or NULL. */
-struct sisl_rht_entry *get_rhte(struct ctx_info *ctxi, res_hndl_t rhndl,
-				struct llun_info *lli)
+/*
+ * A slot of the RHT is free when no LUN owns it and its entry is clear
+ * (a Format-0 entry with nmask 0 lets the AFU translate nothing).  All
+ * three run with the context mutex held.
+ */
+static bool rht_slot_free(const struct ctx_info *ctxi, u32 slot)
 {
-	struct sisl_rht_entry *rhte;
-
-	if (rhndl >= MAX_RHT_PER_CONTEXT)
-		return NULL;
-	if (ctxi->rht_lun[rhndl] != lli)
-		return NULL;
-	rhte = &ctxi->rht_start[rhndl];
-	if (rhte->nmask == 0)
-		return NULL;
-	return rhte;
+	return !ctxi->rht_lun[slot] && !ctxi->rht_start[slot].nmask;
 }
 
-struct sisl_rht_entry *rhte_checkout(struct ctx_info *ctxi,
-				     struct llun_info *lli)
+/* Claim the lowest free slot for @lli; NULL when all are taken. */
+struct sisl_rht_entry *ctx_rhte_claim(struct ctx_info *ctxi,
+				      struct llun_info *lli)
 {
-	struct sisl_rht_entry *rhte = NULL;
-	int i;
+	u32 slot = 0;
 
 	if (ctxi->rht_out >= MAX_RHT_PER_CONTEXT)
 		return NULL;
+	while (slot < MAX_RHT_PER_CONTEXT && !rht_slot_free(ctxi, slot))
+		slot++;
+	if (slot == MAX_RHT_PER_CONTEXT)
+		return NULL;
 
-	for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
-		if (ctxi->rht_start[i].nmask == 0 && !ctxi->rht_lun[i]) {
-			rhte = &ctxi->rht_start[i];
-			ctxi->rht_out++;
-			ctxi->rht_lun[i] = lli;
-			break;
-		}
-	}
-	return rhte;
+	ctxi->rht_lun[slot] = lli;
+	ctxi->rht_out++;
+	return &ctxi->rht_start[slot];
 }
 
-void rhte_checkin(struct ctx_info *ctxi, struct sisl_rht_entry *rhte)
+/* The entry of open handle @handle when @owner holds it, else NULL. */
+struct sisl_rht_entry *ctx_rhte(struct ctx_info *ctxi, res_hndl_t handle,
+				struct llun_info *owner)
 {
-	u32 rsrc_handle = rhte - ctxi->rht_start;
+	struct sisl_rht_entry *entry;
 
-	rhte->nmask = 0;
-	rhte->fp = 0;
+	if (handle >= MAX_RHT_PER_CONTEXT || ctxi->rht_lun[handle] != owner)
+		return NULL;
+	entry = &ctxi->rht_start[handle];
+	return entry->nmask ? entry : NULL;
+}
+
+/* Give a claimed slot back: clear entry, owner and WRITE SAME wish. */
+void ctx_rhte_free(struct ctx_info *ctxi, struct sisl_rht_entry *entry)
+{
+	u32 slot = entry - ctxi->rht_start;
+
+	ctxi->rht_needs_ws[slot] = 0;
+	ctxi->rht_lun[slot] = NULL;
+	entry->fp = 0;
+	entry->nmask = 0;
 	ctxi->rht_out--;
-	ctxi->rht_lun[rsrc_handle] = NULL;
-	ctxi->rht_needs_ws[rsrc_handle] = 0;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -75,7 +75,7 @@ int cxlflash_disk_verify(struct scsi_device *sdev, struct llun_info *lli,
 	if (!ctxi)
 		return -EINVAL;
 
-	rhte = get_rhte(ctxi, rhndl, lli);
+	rhte = ctx_rhte(ctxi, rhndl, lli);
 	if (!rhte) {
 		rc = -EINVAL;
 		goto out;
@@ -91,7 +91,7 @@ int cxlflash_disk_verify(struct scsi_device *sdev, struct llun_info *lli,
 		if (rc)
 			goto out;
 		/* the handle may have gone while the mutex was dropped */
-		rhte = get_rhte(ctxi, rhndl, lli);
+		rhte = ctx_rhte(ctxi, rhndl, lli);
 		if (!rhte) {
 			rc = -EINVAL;
 			goto out;

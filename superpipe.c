@@ -63,6 +63,19 @@ static void rht_format1(struct sisl_rht_entry *rhte, u64 lun_id, u32 perm,
 /* LUN access mode                                                        */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * With gli->mutex held: one more handle in @mode.  A LUN serves one mode
+ * at a time; the first handle picks it.
+ */
+static int lun_mode_take(struct glun_info *gli, enum lun_mode mode)
+{
+	if (gli->mode != MODE_NONE && gli->mode != mode)
+		return -EINVAL;
+	gli->mode = mode;
+	gli->users++;
+	return 0;
+}
+
 /**
  * cxlflash_lun_attach() - account a new handle on a LUN
  * @gli: the LUN.
@@ -73,32 +86,30 @@ static void rht_format1(struct sisl_rht_entry *rhte, u64 lun_id, u32 perm,
  */
 int cxlflash_lun_attach(struct glun_info *gli, enum lun_mode mode, bool locked)
 {
-	int rc = 0;
+	int rc;
 
-	if (!locked)
-		mutex_lock(&gli->mutex);
+	if (locked)
+		return lun_mode_take(gli, mode);
 
-	if (gli->mode == MODE_NONE)
-		gli->mode = mode;
-	else if (gli->mode != mode)
-		rc = -EINVAL;
-
-	if (!rc)
-		gli->users++;
-
-	if (!locked)
-		mutex_unlock(&gli->mutex);
+	mutex_lock(&gli->mutex);
+	rc = lun_mode_take(gli, mode);
+	mutex_unlock(&gli->mutex);
 	return rc;
 }
 
 /* Drop a handle; the last one returns the LUN to no mode. */
 void cxlflash_lun_detach(struct glun_info *gli)
 {
+	bool last;
+
 	mutex_lock(&gli->mutex);
-	WARN_ON(gli->mode == MODE_NONE || gli->users <= 0);
-	if (--gli->users == 0) {
-		gli->mode = MODE_NONE;
+	WARN_ON(gli->users < 1 || gli->mode == MODE_NONE);
+	gli->users--;
+	last = gli->users == 0;
+	if (last) {
+		/* no handle left: its chunks (virtual mode) and mode go */
 		cxlflash_ba_terminate(&gli->blka);
+		gli->mode = MODE_NONE;
 	}
 	mutex_unlock(&gli->mutex);
 }
@@ -144,12 +155,33 @@ int cxlflash_retake_rwsem(struct cxlflash_cfg *cfg)
 	}
 }
 
+/*
+ * What the sense data of a failed READ CAPACITY(16) means: CAP16_OK when
+ * the failure is harmless (no sense, recovered, not ready), CAP16_RETRY
+ * for a unit attention that says the LUN changed under us (power on or
+ * reset, capacity changed, LUN inventory changed), CAP16_FAIL else.
+ */
+enum cap16_verdict { CAP16_OK, CAP16_RETRY, CAP16_FAIL };
+
+static enum cap16_verdict cap16_judge(const struct scsi_sense_hdr *sshdr)
+{
+	u8 key = sshdr->sense_key;
+
+	if (key == UNIT_ATTENTION)
+		return sshdr->asc == 0x29 || sshdr->asc == 0x2A ||
+		       sshdr->asc == 0x3F ? CAP16_RETRY : CAP16_FAIL;
+	if (key == NO_SENSE || key == RECOVERED_ERROR || key == NOT_READY)
+		return CAP16_OK;
+	return CAP16_FAIL;
+}
+
 /**
  * read_cap16() - refresh a LUN's capacity with READ CAPACITY(16)
  * @sdev: device to ask.
  * @lli: its LUN record.
  *
- * Called with ioctl_rwsem held for read; drops it around the command.
+ * Called with ioctl_rwsem held for read; drops it around the command.  A
+ * unit attention saying the LUN changed gets one more try.
  *
  * Return: 0, -ENODEV, -EIO or -ENOMEM.
  */
@@ -157,58 +189,57 @@ int read_cap16(struct scsi_device *sdev, struct llun_info *lli)
 {
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
 	struct glun_info *gli = lli->parent;
+	const u8 cdb[16] = {
+		[0] = SERVICE_ACTION_IN_16,
+		[1] = SAI_READ_CAPACITY_16,
+		[10] = (CXLFLASH_BLOCK_SIZE >> 24) & 0xFF,
+		[11] = (CXLFLASH_BLOCK_SIZE >> 16) & 0xFF,
+		[12] = (CXLFLASH_BLOCK_SIZE >> 8) & 0xFF,
+		[13] = CXLFLASH_BLOCK_SIZE & 0xFF,
+	};
 	struct scsi_sense_hdr sshdr;
-	u8 cdb[16] = { 0 };
-	int retry_cnt = 0;
-	u8 *buf;
-	int result;
+	enum cap16_verdict verdict;
+	bool retried = false;
+	int status;
+	u8 *data;
 	int rc;
 
-	buf = kzalloc(CXLFLASH_BLOCK_SIZE, GFP_KERNEL);
-	if (!buf)
+	data = kzalloc(CXLFLASH_BLOCK_SIZE, GFP_KERNEL);
+	if (!data)
 		return -ENOMEM;
-retry:
-	cdb[0] = SERVICE_ACTION_IN_16;
-	cdb[1] = SAI_READ_CAPACITY_16;
-	put_unaligned_be32(CXLFLASH_BLOCK_SIZE, &cdb[10]);
 
-	up_read(&cfg->ioctl_rwsem);
-	result = scsi_execute_req(sdev, cdb, DMA_FROM_DEVICE, buf,
-				  CXLFLASH_BLOCK_SIZE, &sshdr,
-				  CMD_TIMEOUT * HZ, CMD_RETRIES, NULL);
-	rc = cxlflash_retake_rwsem(cfg);
-	if (rc)
-		goto out;
-
-	if (result > 0 && scsi_sense_valid(&sshdr)) {
-		switch (sshdr.sense_key) {
-		case NO_SENSE:
-		case RECOVERED_ERROR:
-		case NOT_READY:
-			result = 0;
+	for (;;) {
+		up_read(&cfg->ioctl_rwsem);
+		status = scsi_execute_req(sdev, cdb, DMA_FROM_DEVICE, data,
+					  CXLFLASH_BLOCK_SIZE, &sshdr,
+					  CMD_TIMEOUT * HZ, CMD_RETRIES, NULL);
+		rc = cxlflash_retake_rwsem(cfg);
+		if (rc)
+			goto out;
+		if (status <= 0 || !scsi_sense_valid(&sshdr))
 			break;
-		case UNIT_ATTENTION:
-			if ((sshdr.asc == 0x29 || sshdr.asc == 0x2A ||
-			     sshdr.asc == 0x3F) && retry_cnt++ < 1)
-				goto retry;
-			break;
-		default:
-			break;
+		verdict = cap16_judge(&sshdr);
+		if (verdict == CAP16_RETRY && !retried) {
+			retried = true;
+			continue;
 		}
+		if (verdict == CAP16_OK)
+			status = 0;
+		break;
 	}
-	if (result) {
+	if (status) {
 		dev_err(cfg->dev, "READ CAPACITY(16) failed, result=%08x\n",
-			result);
+			status);
 		rc = -EIO;
 		goto out;
 	}
 
 	mutex_lock(&gli->mutex);
-	gli->max_lba = get_unaligned_be64(&buf[0]);
-	gli->blk_len = get_unaligned_be32(&buf[8]);
+	gli->max_lba = get_unaligned_be64(&data[0]);
+	gli->blk_len = get_unaligned_be32(&data[8]);
 	mutex_unlock(&gli->mutex);
 out:
-	kfree(buf);
+	kfree(data);
 	return rc;
 }
 
@@ -216,73 +247,95 @@ out:
 /* RELEASE and DETACH                                                     */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Take a Format-1 entry out of the AFU's view: the valid bit goes first,
+ * then the LUN id, then the whole word; a context in error has no AFU
+ * context to tell.
+ */
+static void rhte_f1_retire(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
+			   res_hndl_t rhndl)
+{
+	struct sisl_rht_entry_f1 *f1 =
+		(struct sisl_rht_entry_f1 *)&ctxi->rht_start[rhndl];
+	int rc;
+
+	f1->valid = 0;
+	dma_wmb();
+	f1->lun_id = 0;
+	dma_wmb();
+	WRITE_ONCE(f1->dw, 0);
+	dma_wmb();
+
+	if (ctxi->err_recovery_active)
+		return;
+	rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
+			       SISL_AFU_SYNC_HW);
+	if (rc)
+		dev_warn(cfg->dev, "sync after release of %u failed\n", rhndl);
+}
+
+/*
+ * Give back handle @handle of a context whose mutex the caller holds: a
+ * virtual LUN is emptied first (its chunks are zeroed and freed), a
+ * physical one is retired from the AFU; then the slot is free and the LUN
+ * has one user less.
+ */
+static int release_handle(struct scsi_device *sdev, struct llun_info *lli,
+			  struct ctx_info *ctxi, u64 ctxid, u64 handle)
+{
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	struct dk_cxlflash_resize empty = {
+		.context_id = ctxid,
+		.rsrc_handle = handle,
+		.req_size = 0,
+	};
+	struct sisl_rht_entry *rhte;
+	int rc;
+
+	if (handle >= MAX_RHT_PER_CONTEXT)
+		return -EINVAL;
+	rhte = ctx_rhte(ctxi, handle, lli);
+	if (!rhte)
+		return -EINVAL;
+
+	if (SISL_RHT_FMT(rhte->fp) == SISL_RHT_FMT0) {
+		rc = _cxlflash_vlun_resize(sdev, lli, ctxi, &empty);
+		if (rc)
+			return rc;
+	} else if (SISL_RHT_FMT(rhte->fp) == SISL_RHT_FMT1) {
+		rhte_f1_retire(cfg, ctxi, handle);
+	} else {
+		return -EINVAL;
+	}
+
+	ctx_rhte_free(ctxi, rhte);
+	cxlflash_lun_detach(lli->parent);
+	return 0;
+}
+
+/*
+ * RELEASE of one handle.  With @ctxi given the caller holds its mutex;
+ * else the context is looked up (in error too: cleanup must work) and
+ * unlocked again.
+ */
 int _cxlflash_disk_release(struct scsi_device *sdev, struct llun_info *lli,
 			   struct ctx_info *ctxi,
 			   struct dk_cxlflash_release *release)
 {
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct glun_info *gli = lli->parent;
-	struct afu *afu = cfg->afu;
-	bool put_ctx = false;
-	struct dk_cxlflash_resize size;
-	res_hndl_t rhndl = release->rsrc_handle;
-	struct sisl_rht_entry *rhte;
-	struct sisl_rht_entry_f1 *rhte_f1;
-	u64 ctxid = release->context_id;
-	int rc = 0;
+	int rc;
 
-	if (!ctxi) {
-		ctxi = get_context(cfg, ctxid, lli, CTX_CTRL_ERR_FALLBACK);
-		if (!ctxi)
-			return -EINVAL;
-		put_ctx = true;
-	}
+	if (ctxi)
+		return release_handle(sdev, lli, ctxi, release->context_id,
+				      release->rsrc_handle);
 
-	if (release->rsrc_handle >= MAX_RHT_PER_CONTEXT) {
-		rc = -EINVAL;
-		goto out;
-	}
-	rhte = get_rhte(ctxi, rhndl, lli);
-	if (!rhte) {
-		rc = -EINVAL;
-		goto out;
-	}
-
-	switch (SISL_RHT_FMT(rhte->fp)) {
-	case SISL_RHT_FMT0:
-		/* a virtual LUN shrinks to nothing first */
-		memset(&size, 0, sizeof(size));
-		size.context_id = ctxid;
-		size.rsrc_handle = rhndl;
-		size.req_size = 0;
-		rc = _cxlflash_vlun_resize(sdev, lli, ctxi, &size);
-		if (rc)
-			goto out;
-		break;
-	case SISL_RHT_FMT1:
-		rhte_f1 = (struct sisl_rht_entry_f1 *)rhte;
-		rhte_f1->valid = 0;
-		dma_wmb();
-		rhte_f1->lun_id = 0;
-		dma_wmb();
-		WRITE_ONCE(rhte_f1->dw, 0);
-		dma_wmb();
-		if (!ctxi->err_recovery_active &&
-		    cxlflash_afu_sync(afu, CTX_ID_PE(ctxi->ctxid), rhndl,
-				      SISL_AFU_SYNC_HW))
-			dev_warn(cfg->dev, "sync after release of %u failed\n",
-				 rhndl);
-		break;
-	default:
-		rc = -EINVAL;
-		goto out;
-	}
-
-	rhte_checkin(ctxi, rhte);
-	cxlflash_lun_detach(gli);
-out:
-	if (put_ctx)
-		put_context(ctxi);
+	ctxi = get_context(cfg, release->context_id, lli,
+			   CTX_CTRL_ERR_FALLBACK);
+	if (!ctxi)
+		return -EINVAL;
+	rc = release_handle(sdev, lli, ctxi, release->context_id,
+			    release->rsrc_handle);
+	put_context(ctxi);
 	return rc;
 }
 
@@ -290,6 +343,19 @@ static int cxlflash_disk_release(struct scsi_device *sdev,
 				 struct llun_info *lli, void *arg)
 {
 	return _cxlflash_disk_release(sdev, lli, NULL, arg);
+}
+
+/* The attachment of @lli to @ctxi, or NULL; context mutex held. */
+static struct lun_access *find_lun_access(struct ctx_info *ctxi,
+					  struct llun_info *lli)
+{
+	struct lun_access *la;
+
+	list_for_each_entry(la, &ctxi->luns, list) {
+		if (la->lli == lli)
+			return la;
+	}
+	return NULL;
 }
 
 /*
@@ -302,54 +368,46 @@ int _cxlflash_disk_detach(struct scsi_device *sdev, struct llun_info *lli,
 			  struct dk_cxlflash_detach *detach)
 {
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
-	struct lun_access *lun_access, *t;
-	struct dk_cxlflash_release rel;
+	bool unlock = !ctxi;
 	struct scsi_device *held = NULL;
-	bool put_ctx = false;
-	bool freed;
-	int i;
+	struct lun_access *la;
+	u32 h;
 
 	if (!ctxi) {
 		ctxi = get_context(cfg, detach->context_id, lli,
 				   CTX_CTRL_ERR_FALLBACK);
 		if (!ctxi)
 			return -EINVAL;
-		put_ctx = true;
 	}
 
-	if (ctxi->rht_out) {
-		memset(&rel, 0, sizeof(rel));
-		rel.context_id = ctxi->ctxid;
-		for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
-			if (ctxi->rht_lun[i] == lli) {
-				rel.rsrc_handle = i;
-				if (_cxlflash_disk_release(sdev, lli, ctxi, &rel))
-					dev_warn(cfg->dev, "detach: release of handle %d failed\n",
-						 i);
-			}
-			if (ctxi->rht_out == 0)
-				break;
-		}
+	/* every handle this LUN has in the context goes first */
+	for (h = 0; ctxi->rht_out && h < MAX_RHT_PER_CONTEXT; h++) {
+		if (ctxi->rht_lun[h] != lli)
+			continue;
+		if (release_handle(sdev, lli, ctxi, ctxi->ctxid, h))
+			dev_warn(cfg->dev, "detach: release of handle %u failed\n",
+				 h);
 	}
 
-	list_for_each_entry_safe(lun_access, t, &ctxi->luns, list)
-		if (lun_access->lli == lli) {
-			list_del(&lun_access->list);
-			held = lun_access->sdev;
-			atomic_dec(&lli->attach_cnt);
-			kfree(lun_access);
-			break;
-		}
+	la = find_lun_access(ctxi, lli);
+	if (la) {
+		list_del(&la->list);
+		atomic_dec(&lli->attach_cnt);
+		held = la->sdev;
+		kfree(la);
+	}
 
-	freed = ctx_put_locked(ctxi);
-	if (freed)
+	if (ctx_put_locked(ctxi)) {
 		atomic_dec(&cfg->num_contexts);
-	else if (put_ctx)
+		if (held)
+			scsi_device_put(held);
+		return 1;
+	}
+	if (unlock)
 		put_context(ctxi);
-
 	if (held)
 		scsi_device_put(held);
-	return freed ? 1 : 0;
+	return 0;
 }
 
 static int cxlflash_disk_detach(struct scsi_device *sdev,
@@ -403,19 +461,16 @@ static int cxlflash_disk_attach(struct scsi_device *sdev,
 	lun_access->sdev = sdev;
 
 	if (flags & DK_CXLFLASH_ATTACH_REUSE_CONTEXT) {
-		struct lun_access *la;
-
 		ctxi = get_context(cfg, attach->context_id, NULL, 0);
 		if (!ctxi) {
 			rc = -EINVAL;
 			goto err_lun;
 		}
-		list_for_each_entry(la, &ctxi->luns, list)
-			if (la->lli == lli) {
-				put_context(ctxi);
-				rc = -EINVAL;
-				goto err_lun;
-			}
+		if (find_lun_access(ctxi, lli)) {
+			put_context(ctxi);
+			rc = -EINVAL;
+			goto err_lun;
+		}
 		kref_get(&ctxi->kref);
 		list_add(&lun_access->list, &ctxi->luns);
 		atomic_inc(&lli->attach_cnt);
@@ -519,7 +574,7 @@ static int cxlflash_disk_direct_open(struct scsi_device *sdev,
 	if (rc)
 		goto out;
 
-	rhte = rhte_checkout(ctxi, lli);
+	rhte = ctx_rhte_claim(ctxi, lli);
 	if (!rhte) {
 		cxlflash_lun_detach(gli);
 		rc = -EMFILE;
@@ -536,7 +591,7 @@ static int cxlflash_disk_direct_open(struct scsi_device *sdev,
 
 		WRITE_ONCE(f1->dw, 0);
 		f1->lun_id = 0;
-		rhte_checkin(ctxi, rhte);
+		ctx_rhte_free(ctxi, rhte);
 		cxlflash_lun_detach(gli);
 		rc = -EAGAIN;
 		goto out;

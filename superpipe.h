@@ -22,13 +22,12 @@
  */
 #define MAX_RHT_PER_CONTEXT	4096U
 #define RHT_BYTES		(MAX_RHT_PER_CONTEXT * SISL_RHT_ENTRY_SIZE)
-#define MAX_CONTEXT_IRQS	4
 
-enum lun_mode {
-	MODE_NONE = 0,
-	MODE_VIRTUAL,
-	MODE_PHYSICAL
-};
+/*
+ * How user contexts use a LUN: not at all (a zeroed record), through
+ * virtual LUNs carved from its chunks, or whole (USER_DIRECT).
+ */
+enum lun_mode { MODE_NONE, MODE_VIRTUAL, MODE_PHYSICAL };
 
 /*
  * A LUN as the whole driver knows it, keyed by WWID and shared by every
@@ -92,6 +91,9 @@ struct lun_access {
  * operation is over (put_context() wakes cfg->ctx_waitq) and then tears
  * the context down: a context never outlives its adapter file.
  */
+/* interrupts a user context may ask for at ATTACH */
+#define MAX_CONTEXT_IRQS	4
+
 struct ctx_info {
 	struct sisl_ctrl_map __iomem *ctrl_map;	/* NULL while in error */
 	struct sisl_rht_entry *rht_start;	/* RHT_BYTES, zeroed */
@@ -160,11 +162,12 @@ void ctx_unprovision(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
 int ctx_new_backend(struct cxlflash_cfg *cfg, u64 irqs, void **ctxp,
 		    struct file **filep, int *fdp, int *pep);
 void ctx_file_set_error(struct file *file, bool err);
-struct sisl_rht_entry *get_rhte(struct ctx_info *ctxi, res_hndl_t rhndl,
-				struct llun_info *lli);
-struct sisl_rht_entry *rhte_checkout(struct ctx_info *ctxi,
-				     struct llun_info *lli);
-void rhte_checkin(struct ctx_info *ctxi, struct sisl_rht_entry *rhte);
+/* resource handles: claim a free slot for @lli, look one up, free it */
+struct sisl_rht_entry *ctx_rhte_claim(struct ctx_info *ctxi,
+				      struct llun_info *lli);
+struct sisl_rht_entry *ctx_rhte(struct ctx_info *ctxi, res_hndl_t handle,
+				struct llun_info *owner);
+void ctx_rhte_free(struct ctx_info *ctxi, struct sisl_rht_entry *entry);
 
 /* superpipe.c: dispatcher, LUN access mode, whole-LUN ioctls */
 int cxlflash_lun_attach(struct glun_info *gli, enum lun_mode mode, bool locked);

@@ -458,7 +458,7 @@ int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 		rc = -EINVAL;
 		goto out;
 	}
-	rhte = get_rhte(ctxi, rhndl, lli);
+	rhte = ctx_rhte(ctxi, rhndl, lli);
 	if (!rhte || SISL_RHT_FMT(rhte->fp) != SISL_RHT_FMT0) {
 		rc = -EINVAL;
 		goto out;
@@ -548,7 +548,7 @@ int cxlflash_disk_virtual_open(struct scsi_device *sdev, struct llun_info *lli,
 	if (rc)
 		goto err_detach;
 
-	rhte = rhte_checkout(ctxi, lli);
+	rhte = ctx_rhte_claim(ctxi, lli);
 	if (!rhte) {
 		rc = -EMFILE;
 		goto err_detach;
@@ -572,7 +572,7 @@ int cxlflash_disk_virtual_open(struct scsi_device *sdev, struct llun_info *lli,
 		rc = _cxlflash_vlun_resize(sdev, lli, ctxi, &resize);
 		if (rc && rc != -EAGAIN) {
 			rhte->nmask = 0;
-			rhte_checkin(ctxi, rhte);
+			ctx_rhte_free(ctxi, rhte);
 			goto err_detach;
 		}
 	} else {
@@ -614,7 +614,7 @@ static void unclone_handle(struct ctx_info *ctxi, struct glun_info *gli,
 	mutex_unlock(&gli->blka.mutex);
 	kvfree(lxt);
 	ctxi->rht_lxt_cap[i] = 0;
-	rhte_checkin(ctxi, rhte);
+	ctx_rhte_free(ctxi, rhte);
 	cxlflash_lun_detach(gli);
 }
 
@@ -656,7 +656,7 @@ int cxlflash_disk_clone(struct scsi_device *sdev, struct llun_info *lli,
 		return -EINVAL;
 	/* every slot the clone fills must be free in the destination */
 	for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
-		if (!get_rhte(src, i, lli))
+		if (!ctx_rhte(src, i, lli))
 			continue;
 		if (dst->rht_start[i].nmask || dst->rht_lun[i]) {
 			rc = -EINVAL;
@@ -672,7 +672,7 @@ int cxlflash_disk_clone(struct scsi_device *sdev, struct llun_info *lli,
 
 	perms = src->rht_perms & dst->rht_perms;
 	for (i = 0; i < MAX_RHT_PER_CONTEXT; i++) {
-		s = get_rhte(src, i, lli);
+		s = ctx_rhte(src, i, lli);
 		if (!s || SISL_RHT_FMT(s->fp) != SISL_RHT_FMT0)
 			continue;
 
