@@ -327,6 +327,22 @@ void ctx_destroy(struct cxlflash_cfg *cfg, struct ctx_info *ctxi)
 }
 
 /*
+ * Entered with @ctxi's mutex held, left with ctx_tbl_list_mutex and then
+ * the context's mutex held, as the lock order wants.  In between neither
+ * is held: the context is marked unavailable so no lookup hands it out;
+ * the caller clears unavail when it keeps the context.
+ */
+void ctx_lock_table_first(struct ctx_info *ctxi)
+{
+	struct mutex *table = &ctxi->cfg->ctx_tbl_list_mutex;
+
+	ctxi->unavail = true;
+	mutex_unlock(&ctxi->mutex);
+	mutex_lock(table);
+	mutex_lock(&ctxi->mutex);
+}
+
+/*
  * kref release, entered with the context mutex held.  The mutex is dropped
  * (unavail keeps lookups away) to respect the lock order while unlinking;
  * the context is gone when this returns.
@@ -337,10 +353,7 @@ static void remove_context(struct kref *kref)
 	struct cxlflash_cfg *cfg = ctxi->cfg;
 	u32 pe = CTX_ID_PE(ctxi->ctxid);
 
-	ctxi->unavail = true;
-	mutex_unlock(&ctxi->mutex);
-	mutex_lock(&cfg->ctx_tbl_list_mutex);
-	mutex_lock(&ctxi->mutex);
+	ctx_lock_table_first(ctxi);
 
 	if (!list_empty(&ctxi->list))
 		list_del_init(&ctxi->list);
@@ -674,21 +687,24 @@ err_free:
 
 int cxlflash_alloc_errpage(void)
 {
-	struct page *err_page = alloc_page(GFP_KERNEL);
+	struct page *ones = alloc_page(GFP_KERNEL);
 
-	if (!err_page)
+	if (!ones)
 		return -ENOMEM;
-	memset(page_address(err_page), 0xFF, PAGE_SIZE);
-	global.err_page = err_page;
+	/* every byte set: what a client reads from a window in error */
+	memset(page_address(ones), 0xFF, PAGE_SIZE);
+	global.err_page = ones;
 	return 0;
 }
 
 void cxlflash_free_errpage(void)
 {
+	struct page *ones;
+
 	mutex_lock(&global.mutex);
-	if (global.err_page) {
-		__free_page(global.err_page);
-		global.err_page = NULL;
-	}
+	ones = global.err_page;
+	global.err_page = NULL;
+	if (ones)
+		__free_page(ones);
 	mutex_unlock(&global.mutex);
 }

@@ -22,37 +22,54 @@
 /* VERIFY                                                                 */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Act on the sense data a client saw: harmless conditions need nothing,
+ * a reset or capacity change re-reads the capacity, a changed LUN
+ * inventory rescans the host; anything else is an I/O error.
+ */
 static int process_sense(struct scsi_device *sdev, struct llun_info *lli,
 			 struct dk_cxlflash_verify *verify)
 {
 	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
 	struct scsi_sense_hdr sshdr;
-	int rc;
+	u8 key;
 
 	if (!scsi_normalize_sense((u8 *)verify->sense_data,
 				  DK_CXLFLASH_VERIFY_SENSE_LEN, &sshdr))
 		return -EINVAL;
 
-	switch (sshdr.sense_key) {
-	case NO_SENSE:
-	case RECOVERED_ERROR:
-	case NOT_READY:
+	key = sshdr.sense_key;
+	if (key == NO_SENSE || key == RECOVERED_ERROR || key == NOT_READY)
 		return 0;
-	case UNIT_ATTENTION:
-		switch (sshdr.asc) {
-		case 0x29:	/* power on, reset */
-		case 0x2A:	/* parameters (capacity) changed */
-			rc = read_cap16(sdev, lli);
-			return rc ? -ENODEV : 0;
-		case 0x3F:	/* reported LUNs changed */
-			scsi_scan_host(cfg->host);
-			return 0;
-		default:
-			return -EIO;
-		}
-	default:
+	if (key != UNIT_ATTENTION)
 		return -EIO;
+
+	if (sshdr.asc == 0x3F) {		/* reported LUNs changed */
+		scsi_scan_host(cfg->host);
+		return 0;
 	}
+	if (sshdr.asc == 0x29 || sshdr.asc == 0x2A)	/* reset, capacity */
+		return read_cap16(sdev, lli) ? -ENODEV : 0;
+	return -EIO;
+}
+
+/*
+ * process_sense() may sleep long (READ CAPACITY, a host scan): it runs
+ * with the context mutex dropped, the context reserved (unavail) meanwhile.
+ */
+static int process_sense_unlocked(struct ctx_info *ctxi,
+				  struct scsi_device *sdev,
+				  struct llun_info *lli,
+				  struct dk_cxlflash_verify *verify)
+{
+	int rc;
+
+	ctxi->unavail = true;
+	mutex_unlock(&ctxi->mutex);
+	rc = process_sense(sdev, lli, verify);
+	mutex_lock(&ctxi->mutex);
+	ctxi->unavail = false;
+	return rc;
 }
 
 int cxlflash_disk_verify(struct scsi_device *sdev, struct llun_info *lli,
@@ -63,39 +80,26 @@ int cxlflash_disk_verify(struct scsi_device *sdev, struct llun_info *lli,
 	struct glun_info *gli = lli->parent;
 	struct sisl_rht_entry *rhte;
 	struct ctx_info *ctxi;
-	u64 ctxid = verify->context_id;
-	res_hndl_t rhndl = verify->rsrc_handle;
 	int rc = 0;
 
 	/* undefined hint bits are ignored, as historically */
 	if (verify->rsrc_handle >= MAX_RHT_PER_CONTEXT)
 		return -EINVAL;
 
-	ctxi = get_context(cfg, ctxid, lli, 0);
+	ctxi = get_context(cfg, verify->context_id, lli, 0);
 	if (!ctxi)
 		return -EINVAL;
 
-	rhte = ctx_rhte(ctxi, rhndl, lli);
-	if (!rhte) {
-		rc = -EINVAL;
-		goto out;
-	}
-
-	if (verify->hint & DK_CXLFLASH_VERIFY_HINT_SENSE) {
-		/* the context stays reserved while its mutex is dropped */
-		ctxi->unavail = true;
-		mutex_unlock(&ctxi->mutex);
-		rc = process_sense(sdev, lli, verify);
-		mutex_lock(&ctxi->mutex);
-		ctxi->unavail = false;
-		if (rc)
-			goto out;
+	rhte = ctx_rhte(ctxi, verify->rsrc_handle, lli);
+	if (rhte && (verify->hint & DK_CXLFLASH_VERIFY_HINT_SENSE)) {
+		rc = process_sense_unlocked(ctxi, sdev, lli, verify);
 		/* the handle may have gone while the mutex was dropped */
-		rhte = ctx_rhte(ctxi, rhndl, lli);
-		if (!rhte) {
+		rhte = rc ? NULL : ctx_rhte(ctxi, verify->rsrc_handle, lli);
+	}
+	if (!rhte) {
+		if (!rc)
 			rc = -EINVAL;
-			goto out;
-		}
+		goto out;
 	}
 
 	switch (gli->mode) {
@@ -119,6 +123,22 @@ out:
 /* ---------------------------------------------------------------------- */
 
 /*
+ * With ctx_tbl_list_mutex held: table slot @pe gives up @ctxi to the
+ * error list; its provisioning is forgotten and its window reads 0xFF.
+ */
+static void ctx_move_to_error(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
+			      u32 pe)
+{
+	mutex_lock(&ctxi->mutex);
+	ctxi->err_recovery_active = true;
+	ctxi->ctrl_map = NULL;
+	cfg->ctx_tbl[pe] = NULL;
+	list_add(&ctxi->list, &cfg->ctx_err_recovery);
+	ctx_file_set_error(ctxi->file, true);
+	mutex_unlock(&ctxi->mutex);
+}
+
+/*
  * An adapter reset is about to happen (or happened): every user context
  * moves to the error list, its provisioning is forgotten and its window
  * reads all ones until the owner recovers or detaches.
@@ -126,20 +146,13 @@ out:
 void cxlflash_mark_contexts_error(struct cxlflash_cfg *cfg)
 {
 	struct ctx_info *ctxi;
-	int i;
+	u32 pe;
 
 	mutex_lock(&cfg->ctx_tbl_list_mutex);
-	for (i = 0; i < MAX_CONTEXT; i++) {
-		ctxi = cfg->ctx_tbl[i];
-		if (!ctxi)
-			continue;
-		mutex_lock(&ctxi->mutex);
-		cfg->ctx_tbl[i] = NULL;
-		list_add(&ctxi->list, &cfg->ctx_err_recovery);
-		ctxi->err_recovery_active = true;
-		ctxi->ctrl_map = NULL;
-		ctx_file_set_error(ctxi->file, true);
-		mutex_unlock(&ctxi->mutex);
+	for (pe = 0; pe < MAX_CONTEXT; pe++) {
+		ctxi = cfg->ctx_tbl[pe];
+		if (ctxi)
+			ctx_move_to_error(cfg, ctxi, pe);
 	}
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
 }
@@ -180,10 +193,7 @@ static int recover_context(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
 	 * Lock order is table, then context: step out of the context (kept
 	 * unavailable) and come back in the right order.
 	 */
-	ctxi->unavail = true;
-	mutex_unlock(&ctxi->mutex);
-	mutex_lock(&cfg->ctx_tbl_list_mutex);
-	mutex_lock(&ctxi->mutex);
+	ctx_lock_table_first(ctxi);
 	ctxi->unavail = false;
 	if (cfg->ctx_tbl[pe]) {
 		mutex_unlock(&cfg->ctx_tbl_list_mutex);

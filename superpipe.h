@@ -156,6 +156,7 @@ int get_context_pair(struct cxlflash_cfg *cfg, u64 src_id, u64 dst_id,
 struct ctx_info *ctx_create(struct cxlflash_cfg *cfg);
 void ctx_destroy(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
 bool ctx_put_locked(struct ctx_info *ctxi);
+void ctx_lock_table_first(struct ctx_info *ctxi);
 u64 ctx_next_id(struct cxlflash_cfg *cfg, int pe);
 int ctx_provision(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
 void ctx_unprovision(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
