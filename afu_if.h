@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cxlflash: how the rest of the driver (superpipe.c, vlun.c, lunmgt.c)
- * reaches the AFU.  Nothing here exposes how the hardware queues or the
- * reset machinery work inside; see afu.c, cmd.c and eh.c for that.
+ * cxlflash: how the superpipe side (superpipe.c, context.c, recover.c,
+ * vlun.c, chunk.c, lunmgt.c) reaches the AFU.  Nothing here exposes how
+ * the hardware queues or the reset machinery work inside; see afu.c, cmd.c
+ * and eh.c for that.
  */
 #ifndef _CXLFLASH_AFU_IF_H
 #define _CXLFLASH_AFU_IF_H

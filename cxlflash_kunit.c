@@ -21,7 +21,7 @@
 #include <linux/stddef.h>
 #include <scsi/scsi_host.h>
 
-#include "main.h"
+#include "afu_if.h"
 #include "superpipe.h"
 #include "vlun.h"
 

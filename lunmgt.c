@@ -22,7 +22,7 @@
 #include <scsi/scsi_host.h>
 #include <scsi/scsi_proto.h>
 
-#include "main.h"
+#include "afu_if.h"
 #include "superpipe.h"
 
 static struct llun_info *create_local(struct scsi_device *sdev, const u8 *wwid)

@@ -22,13 +22,12 @@
  */
 #define MAX_RHT_PER_CONTEXT	4096U
 #define RHT_BYTES		(MAX_RHT_PER_CONTEXT * SISL_RHT_ENTRY_SIZE)
-#define MAX_CONTEXT_IRQS	4
 
-enum lun_mode {
-	MODE_NONE = 0,
-	MODE_VIRTUAL,
-	MODE_PHYSICAL
-};
+/*
+ * How user contexts use a LUN: not at all (a zeroed record), through
+ * virtual LUNs carved from its chunks, or whole (USER_DIRECT).
+ */
+enum lun_mode { MODE_NONE, MODE_VIRTUAL, MODE_PHYSICAL };
 
 /*
  * A LUN as the whole driver knows it, keyed by WWID and shared by every
@@ -92,6 +91,9 @@ struct lun_access {
  * operation is over (put_context() wakes cfg->ctx_waitq) and then tears
  * the context down: a context never outlives its adapter file.
  */
+/* interrupts a user context may ask for at ATTACH */
+#define MAX_CONTEXT_IRQS	4
+
 struct ctx_info {
 	struct sisl_ctrl_map __iomem *ctrl_map;	/* NULL while in error */
 	struct sisl_rht_entry *rht_start;	/* RHT_BYTES, zeroed */
@@ -144,21 +146,33 @@ struct cxlflash_global {
 
 extern struct cxlflash_global global;
 
-/* superpipe.c */
+/* context.c: the context table and the adapter file */
 struct ctx_info *get_context(struct cxlflash_cfg *cfg, u64 rctxit, void *arg,
 			     enum ctx_ctrl ctx_ctrl);
 void put_context(struct ctx_info *ctxi);
 int get_context_pair(struct cxlflash_cfg *cfg, u64 src_id, u64 dst_id,
 		     struct llun_info *lli, struct ctx_info **src,
 		     struct ctx_info **dst);
-struct sisl_rht_entry *get_rhte(struct ctx_info *ctxi, res_hndl_t rhndl,
-				struct llun_info *lli);
-struct sisl_rht_entry *rhte_checkout(struct ctx_info *ctxi,
-				     struct llun_info *lli);
-void rhte_checkin(struct ctx_info *ctxi, struct sisl_rht_entry *rhte);
+struct ctx_info *ctx_create(struct cxlflash_cfg *cfg);
+void ctx_destroy(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
+bool ctx_put_locked(struct ctx_info *ctxi);
+void ctx_lock_table_first(struct ctx_info *ctxi);
+u64 ctx_next_id(struct cxlflash_cfg *cfg, int pe);
+int ctx_provision(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
+void ctx_unprovision(struct cxlflash_cfg *cfg, struct ctx_info *ctxi);
+int ctx_new_backend(struct cxlflash_cfg *cfg, u64 irqs, void **ctxp,
+		    struct file **filep, int *fdp, int *pep);
+void ctx_file_set_error(struct file *file, bool err);
+/* resource handles: claim a free slot for @lli, look one up, free it */
+struct sisl_rht_entry *ctx_rhte_claim(struct ctx_info *ctxi,
+				      struct llun_info *lli);
+struct sisl_rht_entry *ctx_rhte(struct ctx_info *ctxi, res_hndl_t handle,
+				struct llun_info *owner);
+void ctx_rhte_free(struct ctx_info *ctxi, struct sisl_rht_entry *entry);
+
+/* superpipe.c: dispatcher, LUN access mode, whole-LUN ioctls */
 int cxlflash_lun_attach(struct glun_info *gli, enum lun_mode mode, bool locked);
 void cxlflash_lun_detach(struct glun_info *gli);
-int cxlflash_check_lun_access(struct cxlflash_cfg *cfg, struct glun_info *gli);
 int read_cap16(struct scsi_device *sdev, struct llun_info *lli);
 int _cxlflash_disk_release(struct scsi_device *sdev, struct llun_info *lli,
 			   struct ctx_info *ctxi,
@@ -167,10 +181,15 @@ int _cxlflash_disk_detach(struct scsi_device *sdev, struct llun_info *lli,
 			  struct ctx_info *ctxi,
 			  struct dk_cxlflash_detach *detach);
 struct dentry *cxlflash_debugfs_add(struct cxlflash_cfg *cfg);
-int cxlflash_drop_rwsem_for(struct cxlflash_cfg *cfg);
 int cxlflash_retake_rwsem(struct cxlflash_cfg *cfg);
 void cxlflash_debugfs_init(void);
 void cxlflash_debugfs_exit(void);
+
+/* recover.c: VERIFY and RECOVER_AFU */
+int cxlflash_disk_verify(struct scsi_device *sdev, struct llun_info *lli,
+			 void *arg);
+int cxlflash_afu_recover(struct scsi_device *sdev, struct llun_info *lli,
+			 void *arg);
 
 /* lunmgt.c */
 struct llun_info *find_and_create_lun(struct scsi_device *sdev, u8 *wwid);
@@ -190,7 +209,6 @@ int cxlflash_disk_clone(struct scsi_device *sdev, struct llun_info *lli,
 			void *arg);
 void cxlflash_restore_luntable(struct cxlflash_cfg *cfg);
 void cxlflash_release_luntable(struct cxlflash_cfg *cfg, struct llun_info *lli);
-void cxlflash_ba_terminate(struct blka *blka);
 u64 vlun_last_lba(struct glun_info *gli, u32 lxt_cnt);
 
 #endif /* _CXLFLASH_SUPERPIPE_H */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * cxlflash: virtual LUN chunk allocator and translation tables.
+ * cxlflash: the chunk allocator and chunk zeroing of virtual LUNs (chunk.c).
  */
 #ifndef _CXLFLASH_VLUN_H
 #define _CXLFLASH_VLUN_H
 
 #include <linux/mutex.h>
 #include <linux/types.h>
+
+struct scsi_device;
 
 #define MAX_AUN_CLONE_CNT	0xFF
 #define LXT_LUNIDX_SHIFT	SISL_LXT_LUNIDX_SHIFT
@@ -47,5 +49,9 @@ int ba_clone(struct blka *blka, u64 chunk);
 u64 ba_space(struct blka *blka);
 bool ba_dirty(struct blka *blka, u64 chunk);
 void ba_set_clean(struct blka *blka, u64 chunk);
+void ba_set_clean_range(struct blka *blka, u32 start, u32 n);
+void cxlflash_ba_terminate(struct blka *blka);
+int cxlflash_zero_blocks(struct scsi_device *sdev, u64 lba, u64 nblks);
+int cxlflash_zero_chunks(struct scsi_device *sdev, u32 *chunks, u64 n);
 
 #endif /* _CXLFLASH_VLUN_H */
