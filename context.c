@@ -25,6 +25,7 @@
 
 #include "afu_if.h"
 #include "superpipe.h"
+#include "trace.h"
 
 /* adapter file -> struct cxlflash_file (file ops are shared) */
 static DEFINE_XARRAY(cxlflash_files);
@@ -362,6 +363,7 @@ static void remove_context(struct kref *kref)
 
 	mutex_unlock(&ctxi->mutex);
 	mutex_unlock(&cfg->ctx_tbl_list_mutex);
+	trace_cxlflash_ctx_detach(cfg->host->host_no, ctxi->ctxid, ctxi->pid, 0);
 	ctx_destroy(cfg, ctxi);
 	/* a release of its file may wait for it to go (unavail above) */
 	ctx_put_wake(cfg);

@@ -17,6 +17,7 @@
 
 #include "afu_if.h"
 #include "superpipe.h"
+#include "trace.h"
 
 /* ---------------------------------------------------------------------- */
 /* VERIFY                                                                 */
@@ -209,6 +210,7 @@ static int recover_context(struct cxlflash_cfg *cfg, struct ctx_info *ctxi,
 		cfg->ctx_tbl[old_pe] = NULL;
 	ctxi->ctx = ctx;
 	ctxi->file = file;
+	trace_cxlflash_ctx_recover(cfg->host->host_no, ctxi->ctxid, ctxi->pid, 0);
 	ctxi->ctxid = ctx_next_id(cfg, pe);
 	ctxi->err_recovery_active = false;
 	cfg->ctx_tbl[pe] = ctxi;

@@ -27,6 +27,7 @@
 
 #include "afu_if.h"
 #include "superpipe.h"
+#include "trace.h"
 
 struct cxlflash_global global;
 
@@ -531,6 +532,8 @@ static int cxlflash_disk_attach(struct scsi_device *sdev,
 	/* nothing can fail after the fd becomes visible */
 	fd_install(fd, file);
 out:
+	trace_cxlflash_ctx_attach(sdev->host->host_no, attach->context_id,
+				  current->tgid, 0);
 	attach->block_size = gli->blk_len;
 	attach->mmio_size = SISL_HOST_MAP_SIZE;
 	attach->last_lba = gli->max_lba;

@@ -35,6 +35,7 @@
 #include "afu_if.h"
 #include "superpipe.h"
 #include "vlun.h"
+#include "trace.h"
 
 #define LXT_MIN_ENTRIES		8
 
@@ -432,6 +433,7 @@ int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 	struct sisl_rht_entry *rhte;
 	bool put_ctx = false;
 	u64 nsectors, new_cnt;
+	u32 before;
 	int rc = 0;
 
 	if (!gli->blk_len)
@@ -464,6 +466,7 @@ int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 		goto out;
 	}
 
+	before = rhte->lxt_cnt;
 	if (new_cnt > rhte->lxt_cnt) {
 		rc = grow_lxt(cfg, sdev, lli, ctxi, rhndl, rhte, (u32)new_cnt);
 	} else if (new_cnt < rhte->lxt_cnt) {
@@ -473,6 +476,8 @@ int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,
 		rc = cxlflash_afu_sync(cfg->afu, CTX_ID_PE(ctxi->ctxid), rhndl,
 				       SISL_AFU_SYNC_HW) ? -EAGAIN : 0;
 	}
+	trace_cxlflash_vlun_resize(sdev->host->host_no, ctxi->ctxid, rhndl,
+				   before, rhte->lxt_cnt, rc);
 	if (rc && rc != -EAGAIN)
 		goto out;
 

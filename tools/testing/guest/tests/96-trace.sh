@@ -70,5 +70,32 @@ t_trace_reset_link() {
 	note "$(grep -c cxlflash_link_event /tmp/trace.txt) link events, $(grep -c cxlflash_reset /tmp/trace.txt) reset events"
 }
 
+t_trace_ctx_vlun() {
+	[ "${CXL_FAKE:-}" != scsi_debug ] || skip "cxlflash tracepoints"
+	[ -x "$EXAMPLES/thin" ] || fail "$EXAMPLES/thin is not installed"
+	cxl_ensure || fail "load"
+	_d=$(cxl_disk 1 0)
+	_bs=$(cat /sys/block/$_d/queue/logical_block_size)
+	# a chunk is 65536 blocks: grow to one block past 2 chunks (3
+	# chunks), shrink to half a chunk (1 chunk)
+	_c=65536
+	must cxlflashctl superpipe enable "/dev/$_d"
+	trace_on cxlflash_ctx_attach cxlflash_ctx_detach cxlflash_vlun_resize
+	"$EXAMPLES/thin" "/dev/$_d" $((_c * 2 + 1)) $((_c / 2)) >/tmp/thin.log 2>&1 ||
+		{ cat /tmp/thin.log; fail "thin exited $?"; }
+	trace_off
+	must cxlflashctl superpipe disable "/dev/$_d"
+	_id=$(sed -n 's/.*cxlflash_ctx_attach: host[0-9]* ctxid=\(0x[0-9a-f]*\) pid=[0-9]* rc=0.*/\1/p' /tmp/trace.txt | head -n1)
+	[ -n "$_id" ] || { cat /tmp/trace.txt | head; fail "no ctx_attach event"; }
+	grep -q "cxlflash_vlun_resize: host[0-9]* ctxid=$_id rhndl=[0-9]* chunks 0 -> 3 rc=0" /tmp/trace.txt ||
+		{ cat /tmp/trace.txt | head; fail "no resize 0 -> 3 chunks for $_id"; }
+	grep -q "cxlflash_vlun_resize: host[0-9]* ctxid=$_id rhndl=[0-9]* chunks 3 -> 1 rc=0" /tmp/trace.txt ||
+		{ cat /tmp/trace.txt | head; fail "no resize 3 -> 1 chunks for $_id"; }
+	grep -q "cxlflash_ctx_detach: host[0-9]* ctxid=$_id " /tmp/trace.txt ||
+		{ cat /tmp/trace.txt | head; fail "no ctx_detach for $_id"; }
+	note "context $_id: attach, resize 0->3->1 chunks, detach (block size $_bs)"
+}
+
 tap_case "tracepoints: command submit/complete with tag, opcode, LBA, blocks, status, latency" t_trace_cmd 60
 tap_case "tracepoints: AFU reset and FC link events" t_trace_reset_link 90
+tap_case "tracepoints: context attach/detach and vLUN resize (chunks before/after)" t_trace_ctx_vlun 90
