@@ -30,15 +30,22 @@ t_trace_cmd() {
 	_d=$(cxl_disk 0 0)
 	_bs=$(cat /sys/block/$_d/queue/logical_block_size)
 	trace_on cxlflash_cmd_submit cxlflash_cmd_complete
-	dd if=/dev/$_d of=/dev/null bs=$((_bs * 4)) skip=25 count=1 iflag=direct 2>/dev/null ||
+	# one block at 100 (an IOARCB has one data address, so the driver
+	# takes one segment a command: a bigger dd buffer is split by pages)
+	dd if=/dev/$_d of=/dev/null bs=$_bs skip=100 count=1 iflag=direct 2>/dev/null ||
 		fail "read failed"
+	dd if=/dev/zero of=/dev/$_d bs=$_bs seek=200 count=1 oflag=direct 2>/dev/null ||
+		fail "write failed"
 	trace_off
-	# the 4-block read at block 100: its completion, good, with a latency
-	_c=$(grep 'cxlflash_cmd_complete:' /tmp/trace.txt | grep -E 'op=0x(28|88) lba=100 blocks=4 ioasc=0x00000000 lat_ns=[1-9]' | head -n1)
-	[ -n "$_c" ] || { head -n 20 /tmp/trace.txt; fail "no good completion of READ lba=100 blocks=4 with a latency"; }
-	_tag=$(echo "$_c" | sed -n 's/.* tag=\([0-9-]*\) .*/\1/p')
-	grep 'cxlflash_cmd_submit:' /tmp/trace.txt | grep -qE "tag=$_tag op=0x(28|88) lba=100 blocks=4" ||
-		fail "no submit event for tag $_tag (lba 100, 4 blocks)"
+	# the read at block 100 and the write at 200: completions, good, with
+	# a latency, each after a submit of the same tag
+	for _w in '0x(28|88) lba=100' '0x(2a|8a) lba=200'; do
+		_c=$(grep 'cxlflash_cmd_complete:' /tmp/trace.txt | grep -E "op=$_w blocks=1 ioasc=0x00000000 lat_ns=[1-9]" | head -n1)
+		[ -n "$_c" ] || { head -n 20 /tmp/trace.txt; fail "no good completion of op=$_w blocks=1 with a latency"; }
+		_tag=$(echo "$_c" | sed -n 's/.* tag=\([0-9-]*\) .*/\1/p')
+		grep 'cxlflash_cmd_submit:' /tmp/trace.txt | grep -qE "tag=$_tag op=$_w blocks=1" ||
+			fail "no submit event for tag $_tag (op=$_w)"
+	done
 	note "$(echo "$_c" | sed 's/^.*cxlflash_cmd_complete: //')"
 	# disabled, nothing is recorded
 	dd if=/dev/$_d of=/dev/null bs=$_bs count=1 iflag=direct 2>/dev/null
