@@ -49,6 +49,9 @@ need_pkgs() {
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
 }
+# fd 3 stays the terminal while check() sends a step's output to the log
+exec 3>&1
+
 need_pkgs || { echo "install-test.sh: cannot install ${PKGS[*]}" >&2; exit 1; }
 
 DEB=1 LINTIAN=1 DKMS=0 DKMS_VM=0
@@ -141,12 +144,13 @@ if [ "$DKMS" = 1 ]; then
 				"$TOP/tools/testing/vm.sh" run -l "$tmp/dkms-vm.log" \
 				"$TOP/tools/testing/guest/suite.sh" -k "$LEGACY_CASES" >"$tmp/dkms-vm.out" 2>&1
 			rc=$?
-			grep -E '^(ok|not ok) |passed, ' "$tmp/dkms-vm.out" | sed 's/^/#   /'
+			# (fd 3: the terminal; check() logs stdout)
+			grep -E '^(ok|not ok) |passed, ' "$tmp/dkms-vm.out" | sed 's/^/#   dkms-vm: /' >&3
 			grep -q 'modules from' "$tmp/dkms-vm.out" || rc=1
 			if [ $rc != 0 ]; then
-				tail -n 30 "$tmp/dkms-vm.out" | sed 's/^/#   /'
+				tail -n 30 "$tmp/dkms-vm.out" | sed 's/^/#   dkms-vm: /' >&3
 				cp "$tmp/dkms-vm.log" "${TMPDIR:-/tmp}/install-test-dkms-vm.log" 2>/dev/null
-				echo "# guest log kept as ${TMPDIR:-/tmp}/install-test-dkms-vm.log"
+				echo "#   dkms-vm: guest log kept as ${TMPDIR:-/tmp}/install-test-dkms-vm.log" >&3
 			fi
 		fi
 		dkms remove "cxlflash/$VERSION" --all >/dev/null 2>&1
