@@ -21,8 +21,12 @@
 #   --dkms: also dkms add/build/install on this machine for the newest
 #      kernel with headers, check "dkms status" says installed, then
 #      dkms remove (changes the system; needs root and dkms)
-#   --dkms-vm: --dkms, and before the removal boot the VM harness with the
-#      modules DKMS built (VM_MODULES_DIR) and run the legacy guest cases
+#   --dkms-vm: --dkms, and (5.) dpkg -i the four packages built in 4.:
+#      cxlflash-dkms's postinst has DKMS build the modules, "dkms status"
+#      says installed, the VM harness boots those modules (VM_MODULES_DIR)
+#      and the legacy guest cases pass, an example builds with pkg-config
+#      against the installed libcflash-dev; then all four are purged
+#      (with --no-deb the VM boot uses the dkms add/build/install modules)
 #
 # KDIR selects the kernel build dir (default: newest /lib/modules/*/build).
 # TAP-like output; last line "N passed, N failed"; exit 1 on a failure.
@@ -135,7 +139,8 @@ if [ "$DKMS" = 1 ]; then
 		grep -q ': installed' "$tmp/dkms-status" &&
 		modinfo -k "$KREL" -F filename cxlflash cxlflash_sim | grep -c updates/dkms | grep -qx 2
 		local rc=$?
-		if [ $rc = 0 ] && [ "$DKMS_VM" = 1 ]; then
+		# (with the packages built, step 5 boots the package's modules)
+		if [ $rc = 0 ] && [ "$DKMS_VM" = 1 ] && [ "$DEB" = 0 ]; then
 			# the legacy cases of the guest suite on the modules DKMS built
 			mkdir -p "$tmp/dkms-mods"
 			cp "$(modinfo -k "$KREL" -F filename cxlflash)" \
@@ -160,7 +165,7 @@ if [ "$DKMS" = 1 ]; then
 	# the legacy cases: load, disks, INQUIRY/VPD/capacity, sense, sysfs,
 	# data, ext4, fio
 	LEGACY_CASES='^t_(load_default|count|channels|inquiry|wwid|capacity|read_beyond|write_beyond|bad_opcode|beyond_block|host_attrs|dev_mode|rw_offsets|cross_port|isolation|unwritten_zero|ext4|libaio_4k_1|uring_4k_32)$'
-	if [ "$DKMS_VM" = 1 ]; then
+	if [ "$DKMS_VM" = 1 ] && [ "$DEB" = 0 ]; then
 		check "dkms install for $KREL, dkms status installed, VM boots the DKMS-built modules and the legacy cases pass (then removed)" dkms_cycle
 	else
 		check "dkms add/build/install for $KREL: dkms status says installed (then removed)" dkms_cycle
@@ -268,6 +273,52 @@ if [ "$DEB" = 1 ]; then
 		lintian --pedantic --info "$b"/cxlflash_"${VERSION}"_*.changes >"$tmp/lintian" 2>&1
 		sed -n '/^[EWIPX]:/p' "$tmp/lintian" | sed 's/^/# lintian: /'
 		if grep -q '^E:' "$tmp/lintian"; then nok "lintian: no errors"; else ok "lintian: no errors"; fi
+	fi
+	# ---- 5. the packages installed on this machine ------------------
+	# dpkg -i cxlflash-dkms: its postinst has DKMS build and install the
+	# modules for the installed kernel; the VM boots them (legacy cases);
+	# libcflash-dev lets an example build with pkg-config alone; then
+	# everything is purged again.
+	if [ "$DKMS_VM" = 1 ] && [ -f "$b/cxlflash-dkms_${VERSION}_all.deb" ]; then
+		pkg_cycle() {
+			local rc=0 k
+			if dpkg-query -W -f='${db:Status-Status}' cxlflash-dkms 2>/dev/null | grep -qx installed; then
+				echo "cxlflash-dkms is already installed: not touching it"
+				return 1
+			fi
+			dpkg -i "$b/cxlflash-dkms_${VERSION}_all.deb" "$b/libcflash1_${VERSION}_$A.deb" \
+				"$b/libcflash-dev_${VERSION}_$A.deb" "$b/cxlflash-tools_${VERSION}_$A.deb" || rc=1
+			dkms status "cxlflash/$VERSION" -k "$KREL" | tee "$tmp/pkg-dkms-status" >&3
+			[ $rc = 0 ] && grep -q ': installed' "$tmp/pkg-dkms-status" || rc=1
+			if [ $rc = 0 ]; then
+				mkdir -p "$tmp/pkg-mods"
+				for k in cxlflash cxlflash_sim; do
+					cp "$(modinfo -k "$KREL" -F filename $k)" "$tmp/pkg-mods/" || rc=1
+				done
+				modinfo -k "$KREL" -F filename cxlflash | grep -q updates/dkms || rc=1
+			fi
+			if [ $rc = 0 ]; then
+				VM_MODULES_DIR=$tmp/pkg-mods VM_BUILD_DIR=$tmp/vm-build \
+					"$TOP/tools/testing/vm.sh" run -l "$tmp/pkg-vm.log" \
+					"$TOP/tools/testing/guest/suite.sh" -k "$LEGACY_CASES" >"$tmp/pkg-vm.out" 2>&1 || rc=1
+				grep -E '^(ok|not ok) |passed, ' "$tmp/pkg-vm.out" | sed 's/^/#   package-vm: /' >&3
+				grep -q 'modules from' "$tmp/pkg-vm.out" || rc=1
+				[ $rc = 0 ] || tail -n 30 "$tmp/pkg-vm.out" | sed 's/^/#   package-vm: /' >&3
+			fi
+			if [ $rc = 0 ]; then
+				# the installed -dev package alone builds an example
+				cc -o "$tmp/pkg-pattern" "$TOP/tools/lib/cflash/examples/pattern.c" \
+					$(pkg-config --cflags --libs libcflash) || rc=1
+				cxlflashctl --help >/dev/null || rc=1
+			fi
+			dpkg --purge cxlflash-tools libcflash-dev libcflash1 cxlflash-dkms >/dev/null 2>&1
+			if dkms status "cxlflash/$VERSION" 2>/dev/null | grep -q .; then
+				echo "dkms still lists cxlflash/$VERSION after the purge"
+				rc=1
+			fi
+			return $rc
+		}
+		check "dpkg -i the four packages: DKMS builds the modules (dkms status installed), the VM boots them and the legacy cases pass, an example builds with pkg-config; then purged" pkg_cycle
 	fi
 fi
 
