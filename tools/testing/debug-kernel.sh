@@ -95,11 +95,13 @@ BLOG=
 step() {
 	local what=$1
 	shift
-	if ! "$@" >>"$BLOG" 2>&1; then
-		log "FAILED: $what; last 30 lines of $BLOG:"
-		tail -n 30 "$BLOG" | sed 's/^/    /' >&2
-		die "$what failed (log $BLOG)"
-	fi
+	"$@" >>"$BLOG" 2>&1 || step_failed "$what"
+}
+
+step_failed() {
+	log "FAILED: $1; last 30 lines of $BLOG:"
+	tail -n 30 "$BLOG" | sed 's/^/    /' >&2
+	die "$1 failed (log $BLOG)"
 }
 
 # The long make, with a progress line a minute (objects compiled so far)
@@ -120,11 +122,7 @@ step_with_progress() {
 		log "  $what: $(( ($(date +%s) - t0) / 60 )) min, $n objects compiled"
 	done
 	wait "$pid" || rc=$?
-	if [ $rc -ne 0 ]; then
-		log "FAILED: $what (exit $rc); last 30 lines of $BLOG:"
-		tail -n 30 "$BLOG" | sed 's/^/    /' >&2
-		die "$what failed (log $BLOG)"
-	fi
+	[ $rc -eq 0 ] || step_failed "$what (exit $rc)"
 }
 
 # Compare the fragment against the resulting .config: every "CONFIG_X=v"
@@ -217,65 +215,6 @@ do_build_kernel() {
 	# stamp last: everything above succeeded
 	date -u >"$dir/.complete"
 	trap - EXIT
-}
-
-build_kernel() {
-	local key dir
-	key=$(cache_key)
-	dir=$CACHE/$key
-	if [ -f "$dir/.complete" ]; then
-		return 0
-	fi
-	ensure_source_pkg
-	if [ -e "$dir" ]; then
-		log "removing incomplete build $dir"
-		rm -rf "$dir"
-	fi
-	mkdir -p "$dir"
-	local t0 t1 blog=$dir/build.log
-	t0=$(date +%s)
-	log "building debug kernel into $dir (log $blog); ~12 min with -j2"
-	{
-		echo "# key $key"
-		echo "# fragment $FRAG"
-		date -u
-	} >"$blog"
-	log "extracting $SRC_TAR"
-	tar -C "$dir" -xf "$SRC_TAR"
-	local src
-	src=$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
-	[ -n "$src" ] || die "no linux-source-* directory in $SRC_TAR"
-	mv "$src" "$dir/linux"
-	src=$dir/linux
-	cp "$FRAG" "$dir/debug-kernel.config"
-
-	local mk=(nice -n "$NICE" make -C "$src" -j"$JOBS")
-	log "configuring"
-	"${mk[@]}" x86_64_defconfig >>"$blog" 2>&1
-	(cd "$src" && scripts/kconfig/merge_config.sh -m .config \
-		kernel/configs/kvm_guest.config "$dir/debug-kernel.config") >>"$blog" 2>&1
-	"${mk[@]}" olddefconfig >>"$blog" 2>&1
-	if ! check_config "$src/.config"; then
-		die "the fragment did not survive olddefconfig (see above; $src/.config)"
-	fi
-	log "config OK: all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set)' "$FRAG") fragment lines honoured"
-	log "make -j$JOBS bzImage modules"
-	if ! "${mk[@]}" bzImage modules >>"$blog" 2>&1; then
-		tail -n 40 "$blog" >&2
-		die "kernel build failed (log $blog)"
-	fi
-	"${mk[@]}" modules_install INSTALL_MOD_PATH="$dir/mods" INSTALL_MOD_STRIP=1 >>"$blog" 2>&1 ||
-		die "modules_install failed (log $blog)"
-	local kver
-	kver=$(cat "$src/include/config/kernel.release")
-	# the build/source links point into the cache; the guest does not need them
-	rm -f "$dir/mods/lib/modules/$kver/build" "$dir/mods/lib/modules/$kver/source"
-	t1=$(date +%s)
-	echo "$((t1 - t0))" >"$dir/build-seconds"
-	echo "$kver" >"$dir/kernel.release"
-	log "debug kernel $kver built in $((t1 - t0)) s"
-	# stamp last: everything above succeeded
-	date -u >"$dir/.complete"
 }
 
 build_kernel() {
