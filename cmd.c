@@ -556,7 +556,7 @@ int cxlflash_hwq_reset(struct hwq *hwq)
  * an adapter reset is scheduled and -ETIMEDOUT returned.
  */
 static int icmd_once(struct afu *afu, const struct sisl_ioarcb *tmpl,
-		     unsigned long timeout)
+		     unsigned long timeout, struct sisl_ioasa *sa_out)
 {
 	struct hwq *hwq = get_hwq(afu, PRIMARY_HWQ);
 	struct cxlflash_cmd *cmd = afu->icmd;
@@ -586,7 +586,12 @@ static int icmd_once(struct afu *afu, const struct sisl_ioarcb *tmpl,
 
 	if (cmd->flushed)
 		return -ECANCELED;
+	if (sa_out)
+		*sa_out = cmd->sa;
 	if (cmd->sa.ioasc) {
+		/* a caller that takes the IOASA reports for itself */
+		if (sa_out)
+			return -EIO;
 		dev_err(afu->parent->dev, "AFU command %02x: ioasc %08x\n",
 			tmpl->cdb[0], cmd->sa.ioasc);
 		return -EIO;
@@ -609,11 +614,30 @@ static int icmd_once(struct afu *afu, const struct sisl_ioarcb *tmpl,
 int cxlflash_icmd_run(struct afu *afu, const struct sisl_ioarcb *tmpl,
 		      unsigned long timeout)
 {
+	return cxlflash_icmd_run_sa(afu, tmpl, timeout, NULL);
+}
+
+/**
+ * cxlflash_icmd_run_sa() - cxlflash_icmd_run(), keeping the IOASA
+ * @afu:     the AFU.
+ * @tmpl:    the IOARCB to send.
+ * @timeout: jiffies to wait before resetting the primary context.
+ * @sa:      where the IOASA of an answered command is copied, or NULL.
+ *
+ * For AFU commands whose answer is in the IOASA (LUN provisioning) or
+ * whose failure the caller maps to an errno of its own.  @sa is written
+ * when the AFU answered, with or without an error (return 0 or -EIO).
+ *
+ * Return: as cxlflash_icmd_run().
+ */
+int cxlflash_icmd_run_sa(struct afu *afu, const struct sisl_ioarcb *tmpl,
+			 unsigned long timeout, struct sisl_ioasa *sa)
+{
 	int rc;
 
 	mutex_lock(&afu->icmd_mutex);
 	atomic_inc(&afu->posting);
-	rc = icmd_once(afu, tmpl, timeout);
+	rc = icmd_once(afu, tmpl, timeout, sa);
 	atomic_dec(&afu->posting);
 	mutex_unlock(&afu->icmd_mutex);
 	return rc;

@@ -170,6 +170,7 @@ static inline bool afu_is_sq_cmd_mode(struct afu *afu)
 }
 
 struct ctx_info;
+struct cxlflash_hostdev;
 
 /* One adapter: the Scsi_Host's private data */
 struct cxlflash_cfg {
@@ -237,6 +238,8 @@ struct cxlflash_cfg {
 	async_cookie_t reset_cookie;	/* the last background reset */
 
 	struct dentry *debugfs;
+	/* host character device, hostdev.c; set from probe to remove */
+	struct cxlflash_hostdev *hostdev;
 };
 
 static inline struct cxlflash_cfg *shost_to_cfg(struct Scsi_Host *host)

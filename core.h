@@ -10,6 +10,7 @@
  *             asynchronous AFU/FC events
  *   fcport.c  the FC ports' registers: set-up, state, link reset
  *   sysfs.c   the SCSI host's attributes
+ *   hostdev.c the per-adapter host character device and its ioctls
  */
 #ifndef _CXLFLASH_CORE_H
 #define _CXLFLASH_CORE_H
@@ -43,6 +44,8 @@ void cxlflash_hwq_init_rings(struct hwq *hwq);
 void cxlflash_hwq_offline(struct hwq *hwq);
 int cxlflash_icmd_run(struct afu *afu, const struct sisl_ioarcb *tmpl,
 		      unsigned long timeout);
+int cxlflash_icmd_run_sa(struct afu *afu, const struct sisl_ioarcb *tmpl,
+			 unsigned long timeout, struct sisl_ioasa *sa);
 irqreturn_t cxlflash_rrq_irq(int irq, void *data);
 irqreturn_t cxlflash_sync_err_irq(int irq, void *data);
 int cxlflash_irqpoll(struct irq_poll *iop, int budget);
@@ -63,6 +66,12 @@ const char *cxlflash_port_state(struct cxlflash_cfg *cfg, int port);
 void cxlflash_ports_setup(struct cxlflash_cfg *cfg);
 void cxlflash_port_bounce(struct cxlflash_cfg *cfg, int port);
 bool cxlflash_port_event(struct cxlflash_cfg *cfg, int port, u8 events);
+
+/* hostdev.c */
+int cxlflash_hostdev_init(void);
+void cxlflash_hostdev_exit(void);
+int cxlflash_hostdev_add(struct cxlflash_cfg *cfg);
+void cxlflash_hostdev_remove(struct cxlflash_cfg *cfg);
 
 /* sysfs.c */
 extern const struct attribute_group *cxlflash_host_groups[];

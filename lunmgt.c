@@ -263,6 +263,63 @@ out:
 	return rc;
 }
 
+/* Contexts, handles or ioctls use the LUN; global.mutex held */
+static bool cxlflash_lun_busy_locked(struct llun_info *lli)
+{
+	struct glun_info *gli = lli->parent;
+	bool busy;
+
+	mutex_lock(&gli->mutex);
+	busy = gli->mode != MODE_NONE || atomic_read(&lli->attach_cnt) ||
+	       atomic_read(&lli->ioctls);
+	mutex_unlock(&gli->mutex);
+	return busy;
+}
+
+/**
+ * cxlflash_lun_busy() - is a path in use by the superpipe?
+ * @sdev: SCSI device about to be removed (LUN deletion).
+ *
+ * Return: -EBUSY when the path is enabled for the superpipe and the LUN
+ * has resource handles, attached contexts or ioctls in flight, else 0.
+ */
+int cxlflash_lun_busy(struct scsi_device *sdev)
+{
+	struct llun_info *lli;
+	int rc = 0;
+
+	mutex_lock(&global.mutex);
+	lli = sdev->hostdata;
+	if (lli && cxlflash_lun_busy_locked(lli))
+		rc = -EBUSY;
+	mutex_unlock(&global.mutex);
+	return rc;
+}
+
+/**
+ * cxlflash_lun_forget_path() - take a deleted LUN's path out of the superpipe
+ * @sdev: SCSI device about to be removed.
+ *
+ * As MANAGE_LUN DISABLE_SUPERPIPE when the path is idle.  A path that
+ * became busy since cxlflash_lun_busy() keeps its record: the record
+ * lives as long as the adapter, so its users only see I/O errors.
+ */
+void cxlflash_lun_forget_path(struct scsi_device *sdev)
+{
+	u32 chan = sdev->channel;
+	struct llun_info *lli;
+
+	mutex_lock(&global.mutex);
+	lli = sdev->hostdata;
+	if (lli && !cxlflash_lun_busy_locked(lli)) {
+		WRITE_ONCE(sdev->hostdata, NULL);
+		lli->port_sel &= ~(1U << chan);
+		if (lli->port_sel == 0)
+			cxlflash_release_luntable(shost_to_cfg(sdev->host), lli);
+	}
+	mutex_unlock(&global.mutex);
+}
+
 /**
  * cxlflash_sdev_superpipe() - is this path enabled for the superpipe?
  * @sdev: SCSI device.

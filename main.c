@@ -221,6 +221,8 @@ static void cfg_release(struct cxlflash_cfg *cfg)
 	ida_free(&cxlflash_ida, cfg->index);
 }
 
+static void cxlflash_remove(struct auxiliary_device *auxdev);
+
 static int cxlflash_probe(struct auxiliary_device *auxdev,
 			  const struct auxiliary_device_id *id)
 {
@@ -284,6 +286,14 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 
 	cfg->debugfs = cxlflash_debugfs_add(cfg);
 	scsi_scan_host(host);
+
+	rc = cxlflash_hostdev_add(cfg);
+	if (rc) {
+		dev_err(dev, "host device not created: %d\n", rc);
+		/* the remove path undoes everything from here */
+		cxlflash_remove(auxdev);
+		return rc;
+	}
 	dev_info(dev, "adapter %d bound, scsi host%u\n", cfg->index,
 		 host->host_no);
 	return 0;
@@ -310,6 +320,8 @@ static void cxlflash_remove(struct auxiliary_device *auxdev)
 	if (!cfg)
 		return;
 
+	/* host ioctls end first: they add and remove SCSI devices */
+	cxlflash_hostdev_remove(cfg);
 	/* no reset or LUN reset runs or starts from here on */
 	cxlflash_retire(cfg);
 	cxlflash_stop_term_user_contexts(cfg);
@@ -350,18 +362,27 @@ static int __init cxlflash_init(void)
 	if (rc)
 		return rc;
 
+	rc = cxlflash_hostdev_init();
+	if (rc)
+		goto err_errpage;
 	cxlflash_debugfs_init();
 	rc = auxiliary_driver_register(&cxlflash_driver);
-	if (rc) {
-		cxlflash_debugfs_exit();
-		cxlflash_free_errpage();
-	}
+	if (rc)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	cxlflash_debugfs_exit();
+	cxlflash_hostdev_exit();
+err_errpage:
+	cxlflash_free_errpage();
 	return rc;
 }
 
 static void __exit cxlflash_exit(void)
 {
 	auxiliary_driver_unregister(&cxlflash_driver);
+	cxlflash_hostdev_exit();
 	cxlflash_term_global_luns();
 	cxlflash_free_errpage();
 	cxlflash_debugfs_exit();

@@ -82,7 +82,8 @@ struct sisl_ioarcb {
 #define SISL_AFU_CMD_LUN_PROVISION	0xD0
 #define SISL_AFU_LUN_PROVISION_CREATE	0
 #define SISL_AFU_LUN_PROVISION_DELETE	1
-#define SISL_AFU_CMD_DEBUG		0xE0
+#define SISL_AFU_CMD_DEBUG		0xE0	/* cdb[4..15]: the subcommand */
+#define SISL_AFU_DEBUG_SUBCMD_OFF	4
 
 /* Task management codes, stored as a host-endian u64 in cdb[0..7] */
 #define SISL_TMF_LUN_RESET		1
@@ -118,6 +119,14 @@ struct sisl_rc {
 #define SISL_AFU_RC_DATA_DMA_ERR	0x31U
 #define SISL_AFU_RC_TIMED_OUT_PRE_FC	0x50U
 #define SISL_AFU_RC_TIMED_OUT		0x51U
+/*
+ * Results of the host-service AFU commands (LUN_PROVISION, DEBUG) as the
+ * emulated AFU reports them; the driver maps them to errnos (hostdev.c).
+ */
+#define SISL_AFU_RC_PROV_INVALID	0x60U	/* bad type, port or size */
+#define SISL_AFU_RC_PROV_NO_SPACE	0x61U	/* capacity or LUN count */
+#define SISL_AFU_RC_PROV_NO_LUN		0x62U	/* delete: no such LUN */
+#define SISL_AFU_RC_DEBUG_INVALID	0x68U	/* unknown/malformed subcmd */
 	u8 scsi_rc;				/* SCSI status byte */
 #define SISL_SCSI_RC_CHECK		0x02U
 #define SISL_SCSI_RC_BUSY		0x08U

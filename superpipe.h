@@ -196,6 +196,8 @@ struct llun_info *find_and_create_lun(struct scsi_device *sdev, u8 *wwid);
 struct llun_info *cxlflash_lun_get(struct scsi_device *sdev);
 void cxlflash_lun_put(struct llun_info *lli);
 bool cxlflash_sdev_superpipe(struct scsi_device *sdev);
+int cxlflash_lun_busy(struct scsi_device *sdev);
+void cxlflash_lun_forget_path(struct scsi_device *sdev);
 
 /* vlun.c */
 int _cxlflash_vlun_resize(struct scsi_device *sdev, struct llun_info *lli,

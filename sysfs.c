@@ -126,7 +126,8 @@ static DEVICE_ATTR_RW(lun_mode);
 static ssize_t ioctl_version_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "disk: %u\n", DK_CXLFLASH_VERSION_0);
+	return sysfs_emit(buf, "disk: %u\nhost: %u\n", DK_CXLFLASH_VERSION_0,
+			  HT_CXLFLASH_VERSION_0);
 }
 static DEVICE_ATTR_RO(ioctl_version);
 

@@ -85,7 +85,7 @@ static inline bool sim_cmpxchg(__be64 *reg, u64 old, u64 val)
 		       (__force u64)cpu_to_be64(val)) == o;
 }
 
-static __be64 *sim_fc_regs(struct sim_adapter *a, unsigned int port)
+__be64 *sim_fc_regs(struct sim_adapter *a, unsigned int port)
 {
 	struct sisl_global_map *g = &a->map->global;
 
@@ -120,7 +120,7 @@ static unsigned int sim_astatus_shift(unsigned int port)
  * SCSI LUN number: the same level-swapping Linux applies to a struct
  * scsi_lun, so Linux LUN 1 is 0x0001000000000000.
  */
-static u64 sim_lun_from_afu(u64 afu_lun)
+u64 sim_lun_from_afu(u64 afu_lun)
 {
 	u64 lun = 0;
 	int i;
@@ -146,7 +146,7 @@ void sim_ctx_init_maps(struct sim_adapter *a, unsigned int id)
 	sim_wr(&h->ctx_ctrl, SISL_CTX_CTRL_UNMAP_SECTOR);
 }
 
-static void sim_update_port_stats(struct sim_adapter *a)
+void sim_update_port_stats(struct sim_adapter *a)
 {
 	unsigned int p;
 	u64 nluns, cap;
@@ -176,6 +176,7 @@ static void sim_init_regs(struct sim_adapter *a)
 		intver |= SISL_INTVER_CAP_IOARRIN_CMD_MODE << SISL_INTVER_CAP_SHIFT;
 	if (a->cfg.sq_mode)
 		intver |= SISL_INTVER_CAP_SQ_CMD_MODE << SISL_INTVER_CAP_SHIFT;
+	intver |= sim_hostcmd_caps(a);
 	sim_wr(&g->interface_version, intver);
 	sim_wr(&g->afu_port_sel, SISL_PORT_MASK(a->cfg.nports));
 	sim_wr(&g->aintr_mask, ~0ULL);
@@ -252,7 +253,7 @@ static int sim_kernel_probe(u64 ea, size_t n)
 }
 
 /* Read @n bytes at @ea in @ctx's address space (its mm is in use). */
-static int sim_host_read(struct sim_ctx *ctx, u64 ea, void *dst, size_t n)
+int sim_host_read(struct sim_ctx *ctx, u64 ea, void *dst, size_t n)
 {
 	if (ctx->kernel)
 		return copy_from_kernel_nofault(dst, (const void *)(uintptr_t)ea,
@@ -260,8 +261,7 @@ static int sim_host_read(struct sim_ctx *ctx, u64 ea, void *dst, size_t n)
 	return copy_from_user(dst, u64_to_user_ptr(ea), n) ? -EFAULT : 0;
 }
 
-static int sim_host_write(struct sim_ctx *ctx, u64 ea, const void *src,
-			  size_t n)
+int sim_host_write(struct sim_ctx *ctx, u64 ea, const void *src, size_t n)
 {
 	if (ctx->kernel) {
 		if (sim_kernel_probe(ea, n))
@@ -811,6 +811,12 @@ static void sim_cmd_afu(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
 		if (rcb->cdb[1] > SISL_AFU_SYNC_GLOBAL)
 			sa->rc.afu_rc = SISL_AFU_RC_CAP_VIOLATION;
 		return;
+	case SISL_AFU_CMD_LUN_PROVISION:
+		sim_cmd_provision(ctx, rcb, sa);
+		return;
+	case SISL_AFU_CMD_DEBUG:
+		sim_cmd_debug(ctx, rcb, sa);
+		return;
 	default:
 		sa->rc.afu_rc = SISL_AFU_RC_CAP_VIOLATION;
 	}
@@ -1350,6 +1356,7 @@ static void sim_adapter_free(struct kref *kref)
 	if (a->fwnode)
 		irq_domain_free_fwnode(a->fwnode);
 	vfree(a->map);
+	sim_hostcmd_free(a);
 	ida_destroy(&a->ctx_ida);
 	ida_free(&sim_adapter_ida, a->index);
 	kfree(a);

@@ -71,6 +71,7 @@ struct sim_lun {
 	u8 wwid[16];			/* NAA-6 designator */
 	char serial[24];		/* unit serial number, NUL terminated */
 	struct file *file;		/* backing file, or NULL: thin RAM */
+	bool provisioned;		/* LUN_PROVISION made it (hostcmd.c) */
 
 	/*
 	 * Pending unit attention per port (asc << 8 | ascq, 0: none).
@@ -1405,6 +1406,7 @@ struct sim_lun *sim_lun_add(struct sim_fabric *fab,
 	spin_lock_init(&lun->ua_lock);
 	xa_init(&lun->pages);
 	lun->lun = cfg->lun;
+	lun->provisioned = cfg->provisioned;
 	lun->port_mask = cfg->port_mask;
 	lun->block_size = cfg->block_size;
 	lun->block_shift = ilog2(cfg->block_size);
@@ -1503,4 +1505,67 @@ void sim_fabric_port_stats(struct sim_fabric *fab, unsigned int port,
 	rcu_read_unlock();
 	*nluns = n;
 	*cap_4k = cap;
+}
+
+/* ---------------------------------------------------------------------- */
+/* LUN provisioning (hostcmd.c)                                           */
+/* ---------------------------------------------------------------------- */
+
+int sim_fabric_free_lun(struct sim_fabric *fab, unsigned int port, u64 *lunp)
+{
+	struct sim_lun *lun;
+	u64 want = 0;
+
+	/* the list is sorted by LUN number: the first gap on @port */
+	mutex_lock(&fab->lock);
+	list_for_each_entry(lun, &fab->luns, node) {
+		if (!sim_lun_on_port(lun, port) || lun->lun < want)
+			continue;
+		if (lun->lun > want)
+			break;
+		want++;
+	}
+	mutex_unlock(&fab->lock);
+	if (want >= SIM_MAX_LUN)
+		return -ENOSPC;
+	*lunp = want;
+	return 0;
+}
+
+int sim_lun_remove_provisioned(struct sim_fabric *fab, unsigned int port,
+			       u64 lunid)
+{
+	struct sim_lun *lun, *found = NULL;
+
+	mutex_lock(&fab->lock);
+	list_for_each_entry(lun, &fab->luns, node) {
+		if (lun->lun == lunid && sim_lun_on_port(lun, port)) {
+			if (lun->provisioned)
+				found = lun;
+			break;
+		}
+	}
+	if (found) {
+		list_del_rcu(&found->node);
+		sim_ua_luns_changed(fab, found);
+	}
+	mutex_unlock(&fab->lock);
+	if (!found)
+		return -ENOENT;
+	synchronize_rcu();
+	sim_lun_put(found);
+	return 0;
+}
+
+u64 sim_fabric_provisioned(struct sim_fabric *fab, unsigned int port)
+{
+	struct sim_lun *lun;
+	u64 n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(lun, &fab->luns, node)
+		if (lun->provisioned && sim_lun_on_port(lun, port))
+			n++;
+	rcu_read_unlock();
+	return n;
 }

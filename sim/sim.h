@@ -76,6 +76,7 @@ struct sim_lun_config {
 	u8 port_mask;			/* ports the LUN is visible on */
 	u64 lun;			/* SCSI LUN number (0..16383) */
 	const char *backing;		/* file/block device path, or NULL: RAM */
+	bool provisioned;		/* made by the LUN_PROVISION AFU command */
 };
 
 /*
@@ -123,6 +124,16 @@ bool sim_fabric_nowait_ok(struct sim_fabric *fab, unsigned int port, u64 lun,
 /* Number of LUNs and their total capacity in 4 KiB blocks on @port */
 void sim_fabric_port_stats(struct sim_fabric *fab, unsigned int port,
 			   u64 *nluns, u64 *cap_4k);
+
+/*
+ * LUN provisioning (hostcmd.c): the lowest LUN number unused on @port
+ * (-ENOSPC if none), removal of a LUN made with cfg->provisioned
+ * (-ENOENT if @lun on @port is not one), the count of those on @port.
+ */
+int sim_fabric_free_lun(struct sim_fabric *fab, unsigned int port, u64 *lun);
+int sim_lun_remove_provisioned(struct sim_fabric *fab, unsigned int port,
+			       u64 lun);
+u64 sim_fabric_provisioned(struct sim_fabric *fab, unsigned int port);
 
 /* ---------------------------------------------------------------------- */
 /* Adapters (afu.c)                                                        */
@@ -307,6 +318,10 @@ struct sim_adapter {
 
 	atomic64_t st_cmds, st_bytes, st_polls, st_sleeps, st_inline;
 	struct dentry *dbg;
+
+	/* hostcmd.c, engine only (adapter lock) but host_caps (AFU reset) */
+	u64 host_caps;			/* SISL_INTVER_CAP_LUN_PROVISION/AFU_DEBUG */
+	void *dbg_scratch;		/* debug scratch buffer, on first use */
 };
 
 /* afu.c, for ctx.c */
@@ -317,6 +332,22 @@ bool sim_ctx_run_inline(struct sim_ctx *ctx);
 ssize_t sim_adapter_read_vpd(struct cxlflash_aux_dev *adev, void *buf,
 			     size_t count);
 int sim_afu_reset_locked(struct sim_adapter *a);
+
+/* afu.c, for hostcmd.c */
+__be64 *sim_fc_regs(struct sim_adapter *a, unsigned int port);
+void sim_update_port_stats(struct sim_adapter *a);
+u64 sim_lun_from_afu(u64 afu_lun);
+/* host memory of @ctx (kernel contexts: kernel addresses) */
+int sim_host_read(struct sim_ctx *ctx, u64 ea, void *dst, size_t n);
+int sim_host_write(struct sim_ctx *ctx, u64 ea, const void *src, size_t n);
+
+/* hostcmd.c: LUN provisioning and debug AFU commands, for afu.c */
+u64 sim_hostcmd_caps(struct sim_adapter *a);	/* interface_version bits */
+void sim_cmd_provision(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
+		       struct sisl_ioasa *sa);
+void sim_cmd_debug(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
+		   struct sisl_ioasa *sa);
+void sim_hostcmd_free(struct sim_adapter *a);
 
 /* main.c: arm the IOARRIN/CTX_CTRL watchpoints of user contexts */
 extern bool sim_trap_doorbells;

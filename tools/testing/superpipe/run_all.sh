@@ -33,5 +33,7 @@ run "$dir/vlun" "$@"
 run "$dir/compat" "$@"
 run "$dir/lifetime" "$@"
 run "$dir/afu_proto" "$@"
+run "$dir/hostdev"
+run "$dir/hostdev" -c 50
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed

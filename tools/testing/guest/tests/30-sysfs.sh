@@ -14,9 +14,12 @@ t_host_attrs() {
 		assert_match "$(cat $_s/port1)" "online" "host$_h port1"
 		assert_nomatch "$(cat $_s/port0)" "offline" "host$_h port0"
 		# as in the historical driver: "disk: <DK_CXLFLASH_VERSION_*>"
-		assert_match "$(cat $_s/ioctl_version)" "^disk: [0-9]+$" "host$_h ioctl_version"
+		# then "host: <HT_CXLFLASH_VERSION_*>", one per line
+		assert_eq "$(sed -n 1p $_s/ioctl_version)" "disk: 0" "host$_h ioctl_version line 1"
+		assert_eq "$(sed -n 2p $_s/ioctl_version)" "host: 0" "host$_h ioctl_version line 2"
+		assert_eq "$(wc -l <$_s/ioctl_version)" 2 "host$_h ioctl_version lines"
 		assert_match "$(cat $_s/lun_mode)" "^[0-9]+$" "host$_h lun_mode"
-		note "host$_h: port0=$(cat $_s/port0) port1=$(cat $_s/port1) ioctl_version=$(cat $_s/ioctl_version) lun_mode=$(cat $_s/lun_mode)"
+		note "host$_h: port0=$(cat $_s/port0) port1=$(cat $_s/port1) ioctl_version="$(tr "\n" " " <$_s/ioctl_version)" lun_mode=$(cat $_s/lun_mode)"
 		# read-only attributes reject writes
 		if echo online >"$_s/port0" 2>/dev/null; then
 			fail "port0 accepted a write"
