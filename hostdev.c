@@ -217,6 +217,11 @@ static int prov_create(struct cxlflash_cfg *cfg,
 		return rc;
 	}
 	scsi_device_put(sdev);
+	/*
+	 * sd probes asynchronously: wait for the disk, so that it exists
+	 * (and its partition scan no longer holds it open) on return
+	 */
+	wait_for_device_probe();
 
 	p->lun_id = lun_id;
 	memcpy(p->wwid, sa.wwid, sizeof(p->wwid));

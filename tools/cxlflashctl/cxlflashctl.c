@@ -7,6 +7,8 @@
  *   cxlflashctl superpipe enable|disable /dev/sdX
  *   cxlflashctl contexts
  *   cxlflashctl iocheck [-p] /dev/sdX [COUNT]
+ *   cxlflashctl provision create|delete|list ...   (hostcmd.c)
+ *   cxlflashctl afu-debug ...                      (hostcmd.c)
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -24,6 +26,7 @@
 
 #include <scsi/cxlflash_ioctl.h>
 #include "cflash.h"
+#include "cxlflashctl.h"
 
 static int read_attr(const char *path, char *buf, size_t len)
 {
@@ -56,7 +59,7 @@ static bool is_cxlflash_host(int host)
 }
 
 /* WWID from vpd_pg83 (16-byte NAA-6), 0 or -errno */
-static int wwid_of_sdev(const char *sdev, uint8_t w[16])
+int wwid_of_sdev(const char *sdev, uint8_t w[16])
 {
 	char p[600];
 	uint8_t pg[1024];
@@ -629,6 +632,10 @@ static void gather(struct adapter *a, int host)
 	attr_or(dir, "adapter_state", a->state, sizeof(a->state), "?");
 	attr_or(dir, "lun_mode", a->lun_mode, sizeof(a->lun_mode), "?");
 	attr_or(dir, "ioctl_version", a->ioctl_version, sizeof(a->ioctl_version), "?");
+	/* "disk: 0" and "host: 0" on two lines: one line here */
+	for (char *c = a->ioctl_version; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
 	attr_or(dir, "num_hwqs", a->num_hwqs, sizeof(a->num_hwqs), "?");
 	attr_or(dir, "hwq_mode", a->hwq_mode, sizeof(a->hwq_mode), "?");
 	attr_or(dir, "irqpoll_weight", a->irqpoll, sizeof(a->irqpoll), "?");
@@ -1054,6 +1061,8 @@ static const struct subcmd {
 		     "  Write, read and verify COUNT blocks (default 256) through libcflash\n"
 		     "  on a virtual LUN, or with -p on the physical LUN from LBA 0: -p\n"
 		     "  overwrites data on the LUN.\n" },
+	{ "provision", NULL },
+	{ "afu-debug", NULL },
 };
 
 static bool wants_help(int argc, char **argv)
@@ -1068,7 +1077,9 @@ static const char *help_of(const char *name)
 {
 	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
 		if (!strcmp(subcmds[i].name, name))
-			return subcmds[i].help;
+			return subcmds[i].help ? subcmds[i].help :
+			       !strcmp(name, "provision") ? provision_help :
+			       afu_debug_help;
 	return NULL;
 }
 
@@ -1080,7 +1091,9 @@ static void usage(FILE *f)
 		"       cxlflashctl status [--json] [ADAPTER]\n"
 		"       cxlflashctl superpipe enable|disable /dev/sdX\n"
 		"       cxlflashctl contexts\n"
-		"       cxlflashctl iocheck [-p] /dev/sdX [COUNT]\n");
+		"       cxlflashctl iocheck [-p] /dev/sdX [COUNT]\n"
+		"       cxlflashctl provision create|delete|list [-a N] ...\n"
+		"       cxlflashctl afu-debug [-a N] OPERATION [ARGS...]\n");
 }
 
 int main(int argc, char **argv)
@@ -1117,6 +1130,10 @@ int main(int argc, char **argv)
 		return cmd_list();
 	if (!strcmp(argv[1], "contexts") && argc == 2)
 		return cmd_contexts();
+	if (!strcmp(argv[1], "provision"))
+		return cmd_provision(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "afu-debug"))
+		return cmd_afu_debug(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "superpipe") && argc == 4)
 		return cmd_superpipe(argv[2], argv[3]);
 	fputs(help, stderr);

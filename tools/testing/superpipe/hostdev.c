@@ -625,8 +625,10 @@ static void t_cycles(int fd, int n)
 	for (i = 0; i < n; i++) {
 		if (!make_lun(fd, 256 + i, &p, dev))
 			break;
-		if (delete(fd, p.lun_id) || !disk_gone(dev)) {
-			tap_diag("cycle %d: delete of %s failed", i, dev);
+		int rc = delete(fd, p.lun_id);
+
+		if (rc || !disk_gone(dev)) {
+			tap_diag("cycle %d: delete of %s: %d", i, dev, rc);
 			break;
 		}
 		ok++;
