@@ -52,7 +52,27 @@ t_hostdev_unbind() { hd_run -U; }
 # the 50 creations and deletions and nothing else from the driver's host
 # device but them (no error line)
 t_prov_cycles() {
+	_kml=/sys/kernel/debug/kmemleak
+	_leakcheck=
+	# on a kmemleak kernel (the debug tier): no new leak over the cycles
+	if [ -w $_kml ] && ! grep -q disabled $_kml 2>/dev/null; then
+		_leakcheck=1
+		echo scan >$_kml && echo clear >$_kml
+	fi
 	hd_run -c "${PROV_CYCLES:-50}"
+	if [ -n "$_leakcheck" ]; then
+		# kmemleak reports only objects older than 5 s
+		sleep 6
+		echo scan >$_kml
+		sleep 1
+		echo scan >$_kml
+		_r=$(cat $_kml)
+		if printf '%s\n' "$_r" | grep -Eq 'cxlflash|sim_|hostdev|scsi'; then
+			printf '%s\n' "$_r" | head -n 40
+			fail "kmemleak after the cycles: $(printf '%s\n' "$_r" | grep -c '^unreferenced object') object(s)"
+		fi
+		note "kmemleak: no leak over the cycles"
+	fi
 	_log=$(case_dmesg)
 	_c=$(printf '%s\n' "$_log" | grep -c 'LUN [0-9a-f]* created')
 	_d=$(printf '%s\n' "$_log" | grep -c 'LUN [0-9a-f]* deleted')
