@@ -259,7 +259,16 @@ void cxlflash_stop_term_user_contexts(struct cxlflash_cfg *cfg);
 void cxlflash_mark_contexts_error(struct cxlflash_cfg *cfg);
 int cxlflash_alloc_errpage(void);
 void cxlflash_free_errpage(void);
+
+/* fence.c */
+struct scsi_sense_hdr;
+bool cxlflash_cdb_media(const u8 *cdb);
 bool cxlflash_lun_fenced(struct scsi_device *sdev);
+bool cxlflash_fence_refuses(struct scsi_cmnd *scp);
+void cxlflash_fence_reject(struct scsi_cmnd *scp);
+int cxlflash_own_exec(struct scsi_device *sdev, const u8 *cdb, int dir,
+		      void *buf, unsigned int len, struct scsi_sense_hdr *sshdr,
+		      int timeout, int retries);
 
 /* lunmgt.c */
 void cxlflash_list_init(void);

@@ -115,20 +115,6 @@ void cxlflash_lun_detach(struct glun_info *gli)
 	mutex_unlock(&gli->mutex);
 }
 
-/**
- * cxlflash_lun_fenced() - is the block-layer path of this device fenced?
- * @sdev: SCSI device.
- *
- * While user contexts hold resource handles on a LUN, they own its data;
- * media access through the SCSI midlayer is refused then.
- */
-bool cxlflash_lun_fenced(struct scsi_device *sdev)
-{
-	struct llun_info *lli = READ_ONCE(sdev->hostdata);
-
-	return lli && READ_ONCE(lli->parent->mode) != MODE_NONE;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Internal SCSI commands (ioctl context)                                 */
 /* ---------------------------------------------------------------------- */
@@ -211,9 +197,9 @@ int read_cap16(struct scsi_device *sdev, struct llun_info *lli)
 
 	for (;;) {
 		up_read(&cfg->ioctl_rwsem);
-		status = scsi_execute_req(sdev, cdb, DMA_FROM_DEVICE, data,
-					  CXLFLASH_BLOCK_SIZE, &sshdr,
-					  CMD_TIMEOUT * HZ, CMD_RETRIES, NULL);
+		status = cxlflash_own_exec(sdev, cdb, DMA_FROM_DEVICE, data,
+					   CXLFLASH_BLOCK_SIZE, &sshdr,
+					   CMD_TIMEOUT * HZ, CMD_RETRIES);
 		rc = cxlflash_retake_rwsem(cfg);
 		if (rc)
 			goto out;

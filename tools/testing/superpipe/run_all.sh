@@ -33,5 +33,6 @@ run "$dir/vlun" "$@"
 run "$dir/compat" "$@"
 run "$dir/lifetime" "$@"
 run "$dir/afu_proto" "$@"
+run "$dir/sgfence" "$@"
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed
