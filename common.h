@@ -51,6 +51,7 @@
 
 #define MAX_CONTEXT		SISL_MAX_CONTEXT
 #define CXLFLASH_LUN_SLOTS	256	/* LXT LUN index is 8 bits */
+#define CXLFLASH_LUN_MODE_MAX	4	/* lun_mode 1-4: internal LUNs */
 
 /*
  * Adapter state (cfg->state); the transitions are in eh.c and in
@@ -149,7 +150,13 @@ struct afu {
 	enum cxlflash_steer steer;
 	atomic_t steer_rr;
 	u32 irqpoll_weight;		/* 0: complete in the interrupt */
-	u32 internal_lun;		/* lun_mode, always 0 */
+	/*
+	 * lun_mode: 0 the LUNs behind the FC ports, 1-4 the AFU's internal
+	 * LUNs on port 0 (sizes in sysfs.c).  Applied by an AFU restart;
+	 * changed only by cxlflash_set_lun_mode() with the adapter in reset,
+	 * ioctls drained and no user context; read locklessly.
+	 */
+	u32 internal_lun;
 
 	/* posts in progress; teardown waits for none */
 	atomic_t posting;
@@ -230,6 +237,9 @@ struct cxlflash_cfg {
 	wait_queue_head_t tmf_waitq;
 
 	bool ws_unmap;			/* WRITE SAME may unmap */
+
+	/* one lun_mode change at a time (its device removal and rescan) */
+	struct mutex lun_mode_mutex;
 
 	/* state: see eh.c; waiters for the end of a reset sleep on reset_waitq */
 	enum cxlflash_state state;

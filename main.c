@@ -184,6 +184,7 @@ static void cfg_init(struct cxlflash_cfg *cfg, struct Scsi_Host *host,
 	init_rwsem(&cfg->ioctl_rwsem);
 	mutex_init(&cfg->ctx_recovery_mutex);
 	mutex_init(&cfg->ctx_tbl_list_mutex);
+	mutex_init(&cfg->lun_mode_mutex);
 	INIT_LIST_HEAD(&cfg->ctx_err_recovery);
 	ida_init(&cfg->lun_slots);
 	INIT_LIST_HEAD(&cfg->lluns);

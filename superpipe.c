@@ -659,6 +659,24 @@ static const struct ioctl_desc ioctl_tbl[] = {
 	     cxlflash_disk_clone, false),
 };
 
+/*
+ * The ioctls an adapter in internal-LUN mode (lun_mode 1-4) refuses with
+ * EINVAL, as the historical driver did: internal
+ * LUNs are used whole (USER_DIRECT), and DETACH closes their handles.
+ */
+static bool internal_lun_refuses(unsigned int cmd)
+{
+	switch (cmd) {
+	case DK_CXLFLASH_RELEASE:
+	case DK_CXLFLASH_USER_VIRTUAL:
+	case DK_CXLFLASH_VLUN_RESIZE:
+	case DK_CXLFLASH_VLUN_CLONE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool all_zero(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
@@ -727,6 +745,12 @@ retry:
 			goto out;
 		}
 		break;
+	}
+
+	/* internal LUNs: whole-LUN access only, and no RELEASE (historical) */
+	if (READ_ONCE(cfg->afu->internal_lun) && internal_lun_refuses(cmd)) {
+		rc = -EINVAL;
+		goto out;
 	}
 
 	if (copy_from_user(&buf, arg, desc->size)) {

@@ -34,5 +34,6 @@ run "$dir/compat" "$@"
 run "$dir/lifetime" "$@"
 run "$dir/afu_proto" "$@"
 run "$dir/sgfence" "$@"
+run "$dir/lunmode" "$@"
 echo "# superpipe suite: $failed program(s) failed"
 exit $failed
