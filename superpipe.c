@@ -661,8 +661,8 @@ static const struct ioctl_desc ioctl_tbl[] = {
 
 /*
  * The ioctls an adapter in internal-LUN mode (lun_mode 1-4) refuses with
- * EINVAL, as the historical driver did: internal
- * LUNs are used whole (USER_DIRECT), and DETACH closes their handles.
+ * EINVAL, as the historical driver did: internal LUNs are used whole
+ * (USER_DIRECT), and DETACH closes their handles.
  */
 static bool internal_lun_refuses(unsigned int cmd)
 {

@@ -180,6 +180,41 @@ static void probe_fenced(const char *path, const char *name, void *pat_b,
 	tap_ok(sg_good(&r), "%s: REPORT LUNS passes: %s", name, sgstr(&r));
 }
 
+/*
+ * More of the classification, on the sg node: media commands that would
+ * change LBA 64 if they ran (checked after DETACH), and others that pass.
+ */
+static void probe_more(void *pat_b, void *buf)
+{
+	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, TEST_LBA, 0, 0, 1, 0 };
+	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, TEST_LBA, 0, 0, 1, 0 };
+	uint8_t v16[16], ws16[16];
+	uint8_t unmap[10] = { 0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0 };
+	uint8_t ulist[24] = { 0, 22, 0, 16 };
+	uint8_t sync10[10] = { 0x35 };
+	uint8_t msense[6] = { 0x1a, 0, 0x3f, 0, 255, 0 };
+	struct sgres r;
+
+	sgio(sgpath, r10, 10, SG_DXFER_FROM_DEV, buf, bs, &r);
+	tap_ok(sg_fenced(&r), "%s: READ(10) fenced: %s", sgpath, sgstr(&r));
+	sgio(sgpath, w10, 10, SG_DXFER_TO_DEV, pat_b, bs, &r);
+	tap_ok(sg_fenced(&r), "%s: WRITE(10) fenced: %s", sgpath, sgstr(&r));
+	cdb_rw16(v16, 0x8f, TEST_LBA, 1);
+	sgio(sgpath, v16, 16, SG_DXFER_NONE, NULL, 0, &r);
+	tap_ok(sg_fenced(&r), "%s: VERIFY(16) fenced: %s", sgpath, sgstr(&r));
+	cdb_rw16(ws16, 0x93, TEST_LBA, 1);
+	sgio(sgpath, ws16, 16, SG_DXFER_TO_DEV, pat_b, bs, &r);
+	tap_ok(sg_fenced(&r), "%s: WRITE SAME(16) fenced: %s", sgpath, sgstr(&r));
+	ulist[8 + 7] = TEST_LBA;
+	ulist[8 + 11] = 1;
+	sgio(sgpath, unmap, 10, SG_DXFER_TO_DEV, ulist, sizeof(ulist), &r);
+	tap_ok(sg_fenced(&r), "%s: UNMAP fenced: %s", sgpath, sgstr(&r));
+	sgio(sgpath, sync10, 10, SG_DXFER_NONE, NULL, 0, &r);
+	tap_ok(sg_good(&r), "%s: SYNCHRONIZE CACHE(10) passes: %s", sgpath, sgstr(&r));
+	sgio(sgpath, msense, 6, SG_DXFER_FROM_DEV, buf, 255, &r);
+	tap_ok(sg_good(&r), "%s: MODE SENSE(6) passes: %s", sgpath, sgstr(&r));
+}
+
 /* The sg3_utils tools, as other processes, on the sg node */
 static void tools_fenced(void)
 {
@@ -249,6 +284,7 @@ static void holder(bool virt, void *expect, void *pat_b, void *buf)
 
 	probe_fenced(O.dev, O.dev, pat_b, buf);
 	probe_fenced(sgpath, sgpath, pat_b, buf);
+	probe_more(pat_b, buf);
 	if (!virt)
 		tools_fenced();
 	errno = 0;
