@@ -194,11 +194,17 @@ static void afu_program_global(struct cxlflash_cfg *cfg)
 
 	reg_set(&g->afu_config, cxl_readq(&g->afu_config) |
 		SISL_AFUCONF_AR_ALL | SISL_AFUCONF_ENDIAN);
-	reg_set(&g->afu_port_sel, SISL_PORT_MASK(cfg->num_fc_ports));
+	reg_set(&g->afu_port_sel, afu->internal_lun ? SISL_PORT_MASK(1) :
+		SISL_PORT_MASK(cfg->num_fc_ports));
 	cxlflash_ports_setup(cfg);
 
-	/* async events: LISN 3 of the primary context, all sources enabled */
+	/*
+	 * async events: LISN 3 of the primary context, all sources enabled;
+	 * with the internal-LUN bit the AFU serves its own LUNs on port 0
+	 */
 	route = (u64)((primary->ctx_hndl << 8) | SISL_MSI_ASYNC_ERROR) << 40;
+	if (afu->internal_lun)
+		route |= SISL_AFU_CTRL_INTERNAL_LUN;
 	reg_set(&g->aintr_mask, ~0ULL);
 	reg_set(&g->afu_ctrl, route);
 	reg_set(&g->aintr_clear, ~0ULL);
@@ -279,7 +285,8 @@ static int afu_identify(struct cxlflash_cfg *cfg)
 	ports = cxl_readq(&g->afu_port_sel);
 	cfg->num_fc_ports = ports ? min(fls64(ports), CXLFLASH_MAX_FC_PORTS) :
 				    CXLFLASH_NUM_FC_PORTS_PER_BANK;
-	cfg->host->max_channel = cfg->num_fc_ports - 1;
+	/* internal LUNs are all on port 0 */
+	cfg->host->max_channel = afu->internal_lun ? 0 : cfg->num_fc_ports - 1;
 
 	dev_info(cfg->dev, "AFU version %s, interface %016llx, %d ports, %s mode, %u hwqs\n",
 		 afu->version, afu->interface_version, cfg->num_fc_ports,

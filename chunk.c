@@ -205,9 +205,9 @@ static int write_same16(struct scsi_device *sdev, u64 lba, u64 nblks)
 		put_unaligned_be64(lba, &cdb[2]);
 		put_unaligned_be32((u32)n, &cdb[10]);
 
-		result = scsi_execute_req(sdev, cdb, DMA_TO_DEVICE, zero,
-					  blk_len, NULL, WS_TIMEOUT,
-					  WS_RETRIES, NULL);
+		result = cxlflash_own_exec(sdev, cdb, DMA_TO_DEVICE, zero,
+					   blk_len, NULL, WS_TIMEOUT,
+					   WS_RETRIES);
 		if (result) {
 			dev_err(cfg->dev, "WRITE SAME(16) at %llu failed, result=%08x\n",
 				lba, result);
@@ -282,8 +282,8 @@ static int unmap_blocks(struct scsi_device *sdev, u64 lba, u64 nblks,
 		cdb[0] = UNMAP;
 		put_unaligned_be16(len, &cdb[7]);
 
-		result = scsi_execute_req(sdev, cdb, DMA_TO_DEVICE, buf, len,
-					  NULL, WS_TIMEOUT, WS_RETRIES, NULL);
+		result = cxlflash_own_exec(sdev, cdb, DMA_TO_DEVICE, buf, len,
+					   NULL, WS_TIMEOUT, WS_RETRIES);
 		if (result) {
 			dev_err(cfg->dev, "UNMAP before %llu failed, result=%08x\n",
 				lba, result);

@@ -51,6 +51,7 @@
 
 #define MAX_CONTEXT		SISL_MAX_CONTEXT
 #define CXLFLASH_LUN_SLOTS	256	/* LXT LUN index is 8 bits */
+#define CXLFLASH_LUN_MODE_MAX	4	/* lun_mode 1-4: internal LUNs */
 
 /*
  * Adapter state (cfg->state); the transitions are in eh.c and in
@@ -149,7 +150,13 @@ struct afu {
 	enum cxlflash_steer steer;
 	atomic_t steer_rr;
 	u32 irqpoll_weight;		/* 0: complete in the interrupt */
-	u32 internal_lun;		/* lun_mode, always 0 */
+	/*
+	 * lun_mode: 0 the LUNs behind the FC ports, 1-4 the AFU's internal
+	 * LUNs on port 0 (sizes in sysfs.c).  Applied by an AFU restart;
+	 * changed only by cxlflash_set_lun_mode() with the adapter in reset,
+	 * ioctls drained and no user context; read locklessly.
+	 */
+	u32 internal_lun;
 
 	/* posts in progress; teardown waits for none */
 	atomic_t posting;
@@ -232,6 +239,9 @@ struct cxlflash_cfg {
 
 	bool ws_unmap;			/* WRITE SAME may unmap */
 
+	/* one lun_mode change at a time (its device removal and rescan) */
+	struct mutex lun_mode_mutex;
+
 	/* state: see eh.c; waiters for the end of a reset sleep on reset_waitq */
 	enum cxlflash_state state;
 	wait_queue_head_t reset_waitq;
@@ -262,7 +272,16 @@ void cxlflash_stop_term_user_contexts(struct cxlflash_cfg *cfg);
 void cxlflash_mark_contexts_error(struct cxlflash_cfg *cfg);
 int cxlflash_alloc_errpage(void);
 void cxlflash_free_errpage(void);
+
+/* fence.c */
+struct scsi_sense_hdr;
+bool cxlflash_cdb_media(const u8 *cdb);
 bool cxlflash_lun_fenced(struct scsi_device *sdev);
+bool cxlflash_fence_refuses(struct scsi_cmnd *scp);
+void cxlflash_fence_reject(struct scsi_cmnd *scp);
+int cxlflash_own_exec(struct scsi_device *sdev, const u8 *cdb, int dir,
+		      void *buf, unsigned int len, struct scsi_sense_hdr *sshdr,
+		      int timeout, int retries);
 
 /* lunmgt.c */
 void cxlflash_list_init(void);

@@ -55,6 +55,7 @@ int cxlflash_eh_abort(struct scsi_cmnd *scp);
 int cxlflash_eh_device_reset(struct scsi_cmnd *scp);
 int cxlflash_eh_host_reset(struct scsi_cmnd *scp);
 int cxlflash_reset_quiet(struct cxlflash_cfg *cfg);
+int cxlflash_set_lun_mode(struct cxlflash_cfg *cfg, u32 mode);
 void cxlflash_retire(struct cxlflash_cfg *cfg);
 irqreturn_t cxlflash_async_err_irq(int irq, void *data);
 void cxlflash_event_work(struct work_struct *work);

@@ -114,6 +114,99 @@ int cxlflash_reset_quiet(struct cxlflash_cfg *cfg)
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* lun_mode: external or internal LUNs                                    */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * User contexts would lose their LUNs: they make a lun_mode change fail.
+ * Counted are the contexts (in the table or in error) and the adapter
+ * files still open (sysfs user_contexts).
+ */
+static bool user_contexts_exist(struct cxlflash_cfg *cfg)
+{
+	return atomic_read(&cfg->num_contexts) ||
+	       atomic_read(&cfg->num_user_contexts);
+}
+
+/* Every SCSI device of the host goes (sd flushes its cache first). */
+static void remove_all_devices(struct Scsi_Host *host)
+{
+	struct scsi_device *sdev;
+
+	shost_for_each_device(sdev, host)
+		scsi_remove_device(sdev);
+}
+
+/*
+ * The reset of a lun_mode change: the regular one (state RESET, host
+ * blocked, ioctls drained), with the user-context check made again once
+ * no ioctl can create one, and the mode stored only then.
+ */
+static int reset_lun_mode(struct cxlflash_cfg *cfg, u32 mode)
+{
+	int rc;
+
+	if (!reset_claim(cfg))
+		return -EBUSY;
+	scsi_block_requests(cfg->host);
+
+	down_write(&cfg->ioctl_rwsem);
+	if (user_contexts_exist(cfg)) {
+		up_write(&cfg->ioctl_rwsem);
+		WRITE_ONCE(cfg->state, STATE_NORMAL);
+		wake_up_all(&cfg->reset_waitq);
+		scsi_unblock_requests(cfg->host);
+		return -EBUSY;
+	}
+	WRITE_ONCE(cfg->afu->internal_lun, mode);
+	up_write(&cfg->ioctl_rwsem);
+
+	rc = reset_run(cfg);
+	scsi_unblock_requests(cfg->host);
+	return rc;
+}
+
+/**
+ * cxlflash_set_lun_mode() - switch between external and internal LUNs
+ * @cfg: adapter.
+ * @mode: 0 (the LUNs behind the FC ports) or 1-4 (internal LUNs).
+ *
+ * The SCSI devices of the old configuration are removed while I/O still
+ * flows, the AFU is restarted in @mode through the regular reset, and the
+ * channels of the new configuration (only channel 0 with internal LUNs)
+ * are scanned before returning.  Refused while user contexts exist: the
+ * historical driver reset the AFU under them without draining ioctls or
+ * putting the contexts in error.  Sleeps; lun_mode_mutex held.
+ *
+ * Return: 0; -EBUSY when the adapter is not running or user contexts
+ * exist (nothing changed, the devices are scanned again); the restart's
+ * error (the adapter has failed).
+ */
+int cxlflash_set_lun_mode(struct cxlflash_cfg *cfg, u32 mode)
+{
+	struct Scsi_Host *host = cfg->host;
+	unsigned int ch;
+	int rc;
+
+	lockdep_assert_held(&cfg->lun_mode_mutex);
+	if (READ_ONCE(cfg->state) != STATE_NORMAL || user_contexts_exist(cfg))
+		return -EBUSY;
+
+	dev_info(cfg->dev, "lun_mode %u -> %u\n", cfg->afu->internal_lun, mode);
+	remove_all_devices(host);
+	rc = reset_lun_mode(cfg, mode);
+	if (READ_ONCE(cfg->state) != STATE_NORMAL)
+		return rc;
+
+	/* a scan that raced with the removal found the old LUNs */
+	remove_all_devices(host);
+	for (ch = 0; ch <= host->max_channel; ch++)
+		scsi_scan_target(&host->shost_gendev, ch, 0, SCAN_WILD_CARD,
+				 SCSI_SCAN_RESCAN);
+	return rc;
+}
+
 /**
  * cxlflash_retire() - take the adapter out of service for removal
  * @cfg: adapter.

@@ -94,20 +94,36 @@ const char *cxlflash_port_state(struct cxlflash_cfg *cfg, int port)
  * cxlflash_ports_setup() - program the ports at AFU start
  * @cfg: adapter.
  *
- * Errors unmasked, the CRC counter read (which clears it) and its event
- * threshold set, latched errors and their capture cleared.
+ * External LUNs (lun_mode 0): errors unmasked, the CRC counter read
+ * (which clears it) and its event threshold set.  Internal LUNs: the FC
+ * links are not used, so that is skipped; port 0's FC_CONFIG2 says which
+ * layout of internal LUNs (lun_mode - 1) the AFU presents, and is cleared
+ * in mode 0.  Latched errors and their capture are cleared on every port.
  */
 void cxlflash_ports_setup(struct cxlflash_cfg *cfg)
 {
+	u32 mode = cfg->afu->internal_lun;
+	__be64 __iomem *cfg2;
+	u64 val;
 	int port;
 
 	for (port = 0; port < cfg->num_fc_ports; port++) {
-		cxl_writeq(0, preg(cfg, port, FC_ERRMSK));
-		cxl_readq(preg(cfg, port, FC_CNT_CRCERR));
-		cxl_writeq(PORT_CRC_THRESHOLD, preg(cfg, port, FC_CRC_THRESH));
+		if (!mode) {
+			cxl_writeq(0, preg(cfg, port, FC_ERRMSK));
+			cxl_readq(preg(cfg, port, FC_CNT_CRCERR));
+			cxl_writeq(PORT_CRC_THRESHOLD,
+				   preg(cfg, port, FC_CRC_THRESH));
+		}
 		cxl_writeq(0xFFFFFFFFULL, preg(cfg, port, FC_ERROR));
 		cxl_writeq(0, preg(cfg, port, FC_ERRCAP));
 	}
+
+	cfg2 = preg(cfg, 0, FC_CONFIG2);
+	val = cxl_readq(cfg2) & ~SISL_FC_INTERNAL_UNMASK;
+	if (mode)
+		val |= ((u64)(mode - 1) << SISL_FC_INTERNAL_SHIFT) &
+		       SISL_FC_INTERNAL_UNMASK;
+	cxl_writeq(val, cfg2);
 }
 
 /**
@@ -185,7 +201,9 @@ static bool port_set(struct cxlflash_cfg *cfg, int port, bool online)
  * @port: port.
  *
  * The port leaves the AFU's port selection while it goes offline and
- * back online, with a global sync on each side.  Sleeps.
+ * back online, with a global sync on each side; the selection is then
+ * restored as it was (a port not selected, as the external ports with
+ * internal LUNs, stays out).  Sleeps.
  */
 void cxlflash_port_bounce(struct cxlflash_cfg *cfg, int port)
 {
@@ -201,7 +219,7 @@ void cxlflash_port_bounce(struct cxlflash_cfg *cfg, int port)
 	if (!port_set(cfg, port, true))
 		dev_err(cfg->dev, "port %d did not come online\n", port);
 
-	cxl_writeq(ports | BIT_ULL(port), sel);
+	cxl_writeq(ports, sel);
 	cxlflash_afu_sync(afu, 0, 0, SISL_AFU_SYNC_GLOBAL);
 	dev_info(cfg->dev, "port %d link reset done\n", port);
 }

@@ -55,33 +55,6 @@ static struct hwq *steer(struct afu *afu, struct scsi_cmnd *scp)
 	return get_hwq(afu, q % n);
 }
 
-/*
- * Block-layer media access is refused while user contexts own the LUN
- * (superpipe with open resource handles): the block library and the
- * page cache must not both write its blocks.  Pass-through requests (the
- * driver's own scrubbing, SG_IO from privileged tools) go on.
- */
-static bool media_access(struct scsi_cmnd *scp)
-{
-	if (blk_rq_is_passthrough(scsi_cmd_to_rq(scp)))
-		return false;
-
-	switch (scp->cmnd[0]) {
-	case READ_6:
-	case READ_10:
-	case READ_16:
-	case WRITE_6:
-	case WRITE_10:
-	case WRITE_16:
-	case WRITE_SAME:
-	case WRITE_SAME_16:
-	case UNMAP:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Fill the IOARCB of @cmd from @scp (the queue sets ctx_id and msi). */
 static void build_ioarcb(struct cxlflash_cmd *cmd, struct scsi_cmnd *scp)
 {
@@ -135,8 +108,12 @@ static int cxlflash_queuecommand(struct Scsi_Host *host, struct scsi_cmnd *scp)
 		return SCSI_MLQUEUE_HOST_BUSY;
 	}
 
-	if (unlikely(cxlflash_lun_fenced(scp->device)) && media_access(scp))
-		return finish_now(scp, DID_NO_CONNECT);
+	/* user contexts own the LUN's data: see fence.c */
+	if (unlikely(cxlflash_lun_fenced(scp->device)) &&
+	    cxlflash_fence_refuses(scp)) {
+		cxlflash_fence_reject(scp);
+		return 0;
+	}
 
 	/* counted in, so a reset starting now waits for us to post */
 	atomic_inc(&afu->posting);
@@ -207,6 +184,7 @@ static void cfg_init(struct cxlflash_cfg *cfg, struct Scsi_Host *host,
 	init_rwsem(&cfg->ioctl_rwsem);
 	mutex_init(&cfg->ctx_recovery_mutex);
 	mutex_init(&cfg->ctx_tbl_list_mutex);
+	mutex_init(&cfg->lun_mode_mutex);
 	INIT_LIST_HEAD(&cfg->ctx_err_recovery);
 	ida_init(&cfg->lun_slots);
 	INIT_LIST_HEAD(&cfg->lluns);

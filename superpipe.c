@@ -115,20 +115,6 @@ void cxlflash_lun_detach(struct glun_info *gli)
 	mutex_unlock(&gli->mutex);
 }
 
-/**
- * cxlflash_lun_fenced() - is the block-layer path of this device fenced?
- * @sdev: SCSI device.
- *
- * While user contexts hold resource handles on a LUN, they own its data;
- * media access through the SCSI midlayer is refused then.
- */
-bool cxlflash_lun_fenced(struct scsi_device *sdev)
-{
-	struct llun_info *lli = READ_ONCE(sdev->hostdata);
-
-	return lli && READ_ONCE(lli->parent->mode) != MODE_NONE;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Internal SCSI commands (ioctl context)                                 */
 /* ---------------------------------------------------------------------- */
@@ -211,9 +197,9 @@ int read_cap16(struct scsi_device *sdev, struct llun_info *lli)
 
 	for (;;) {
 		up_read(&cfg->ioctl_rwsem);
-		status = scsi_execute_req(sdev, cdb, DMA_FROM_DEVICE, data,
-					  CXLFLASH_BLOCK_SIZE, &sshdr,
-					  CMD_TIMEOUT * HZ, CMD_RETRIES, NULL);
+		status = cxlflash_own_exec(sdev, cdb, DMA_FROM_DEVICE, data,
+					   CXLFLASH_BLOCK_SIZE, &sshdr,
+					   CMD_TIMEOUT * HZ, CMD_RETRIES);
 		rc = cxlflash_retake_rwsem(cfg);
 		if (rc)
 			goto out;
@@ -673,6 +659,25 @@ static const struct ioctl_desc ioctl_tbl[] = {
 	     cxlflash_disk_clone, false),
 };
 
+/*
+ * The ioctls an adapter in internal-LUN mode (lun_mode 1-4) refuses with
+ * EINVAL: internal LUNs are used whole (USER_DIRECT) and have no LUN
+ * table for virtual LUNs.  RELEASE is not among them: the historical
+ * driver refused it too, so that a physical handle could only be dropped
+ * by DETACH (a shipped bug this driver does not repeat).
+ */
+static bool internal_lun_refuses(unsigned int cmd)
+{
+	switch (cmd) {
+	case DK_CXLFLASH_USER_VIRTUAL:
+	case DK_CXLFLASH_VLUN_RESIZE:
+	case DK_CXLFLASH_VLUN_CLONE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool all_zero(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
@@ -741,6 +746,12 @@ retry:
 			goto out;
 		}
 		break;
+	}
+
+	/* internal LUNs: whole-LUN access only */
+	if (READ_ONCE(cfg->afu->internal_lun) && internal_lun_refuses(cmd)) {
+		rc = -EINVAL;
+		goto out;
 	}
 
 	if (copy_from_user(&buf, arg, desc->size)) {

@@ -105,21 +105,31 @@ static ssize_t lun_mode_show(struct device *dev, struct device_attribute *attr,
 }
 
 /*
- * Internal-LUN modes 1-4 belong to AFU images with internal LUNs; ours
- * present external LUNs only.  0 is accepted, 1-4 refused as unsupported
- * rather than ignored, anything else is invalid.
+ * 0: the LUNs behind the FC ports.  1-4: the AFU's internal LUNs on port
+ * 0 (SCSI channel 0), LUN ids 0 and 1:
+ *   1: one LUN of 64Ki blocks of 512 bytes    2: one of 64Ki x 4 KiB
+ *   3: two LUNs of 32Ki blocks of 512 bytes   4: two of 32Ki x 4 KiB
+ * Writing the current mode does nothing and succeeds.  Another mode
+ * removes the host's SCSI devices, restarts the AFU and scans the new
+ * LUNs (see cxlflash_set_lun_mode(): EBUSY while user contexts exist).
+ * Anything but a decimal 0-4 is EINVAL; the historical driver ignored it
+ * silently.
  */
 static ssize_t lun_mode_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t count)
 {
+	struct cxlflash_cfg *cfg = dev_cfg(dev);
 	u32 mode;
-	int rc = kstrtouint(buf, 10, &mode);
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	if (mode > 4)
+	if (kstrtouint(buf, 10, &mode) || mode > CXLFLASH_LUN_MODE_MAX)
 		return -EINVAL;
-	return mode ? -EOPNOTSUPP : count;
+
+	mutex_lock(&cfg->lun_mode_mutex);
+	if (mode != READ_ONCE(cfg->afu->internal_lun))
+		rc = cxlflash_set_lun_mode(cfg, mode);
+	mutex_unlock(&cfg->lun_mode_mutex);
+	return rc ? rc : count;
 }
 static DEVICE_ATTR_RW(lun_mode);
 

@@ -146,15 +146,34 @@ void sim_ctx_init_maps(struct sim_adapter *a, unsigned int id)
 	sim_wr(&h->ctx_ctrl, SISL_CTX_CTRL_UNMAP_SECTOR);
 }
 
+/*
+ * The LUNs the AFU serves: the fabric behind the ports, or with the
+ * internal-LUN bit of afu_ctrl the layout port 0's FC_CONFIG2 selects
+ * (intlun.c).  Read per command: the driver programs both registers
+ * after an AFU reset, before its queues go live.
+ */
+static struct sim_fabric *sim_active_fabric(struct sim_adapter *a)
+{
+	u64 field;
+
+	if (!(sim_rd(&a->map->global.regs.afu_ctrl) &
+	      SISL_AFU_CTRL_INTERNAL_LUN))
+		return &a->fab;
+	field = (sim_rd(&sim_fc_regs(a, 0)[FC_CONFIG2 / 8]) &
+		 SISL_FC_INTERNAL_UNMASK) >> SISL_FC_INTERNAL_SHIFT;
+	return &a->ifab[field];
+}
+
 void sim_update_port_stats(struct sim_adapter *a)
 {
+	struct sim_fabric *fab = sim_active_fabric(a);
 	unsigned int p;
 	u64 nluns, cap;
 
 	for (p = 0; p < a->cfg.nports; p++) {
 		__be64 *r = sim_fc_regs(a, p);
 
-		sim_fabric_port_stats(&a->fab, p, &nluns, &cap);
+		sim_fabric_port_stats(fab, p, &nluns, &cap);
 		sim_wr(&r[FC_CUR_NUM_LUNS / 8], nluns);
 		sim_wr(&r[FC_CUR_CAP_PORT / 8], cap);
 	}
@@ -449,7 +468,7 @@ static void sim_exec_scsi(struct sim_ctx *ctx, unsigned int port, u64 lun,
 			}
 		}
 	}
-	sim_fabric_exec(&ctx->a->fab, port, lun, cdb, &x, res);
+	sim_fabric_exec(sim_active_fabric(ctx->a), port, lun, cdb, &x, res);
 	*moved = min(max(res->xfer_len, x.done), len);
 }
 
@@ -835,7 +854,7 @@ static void sim_cmd_tmf(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
 	sa->port = port;
 	switch (code) {
 	case SISL_TMF_LUN_RESET:
-		sim_fabric_lun_reset(&ctx->a->fab, port,
+		sim_fabric_lun_reset(sim_active_fabric(ctx->a), port,
 				     sim_lun_from_afu(rcb->lun_id));
 		return;
 	case SISL_TMF_CLEAR_ACA:
@@ -1315,7 +1334,7 @@ bool sim_ctx_run_inline(struct sim_ctx *ctx)
 			break;
 		port = sim_pick_port(a, rcb.port_sel, NULL);
 		if (port < 0 ||
-		    !sim_fabric_nowait_ok(&a->fab, port,
+		    !sim_fabric_nowait_ok(sim_active_fabric(a), port,
 					  sim_lun_from_afu(rcb.lun_id),
 					  rcb.cdb, rcb.data_len))
 			break;
@@ -1410,6 +1429,9 @@ struct sim_adapter *sim_adapter_alloc(const char *name,
 	atomic64_set(&a->st_polls, 0);
 	atomic64_set(&a->st_sleeps, 0);
 	sim_fabric_init(&a->fab, a->cfg.nports, ((u64)a->index + 1) << 24);
+	rc = sim_internal_init(a);
+	if (rc)
+		goto err_fab;
 
 	rc = -ENOMEM;
 	a->map = vmalloc_user(sizeof(*a->map));
@@ -1449,6 +1471,8 @@ struct sim_adapter *sim_adapter_alloc(const char *name,
 	return a;
 
 err:
+	sim_internal_destroy(a);
+err_fab:
 	sim_fabric_destroy(&a->fab);
 	sim_adapter_put(a);
 	return ERR_PTR(rc);
@@ -1508,6 +1532,7 @@ void sim_adapter_destroy(struct sim_adapter *a)
 	mutex_unlock(&a->lock);
 
 	sim_fabric_destroy(&a->fab);
+	sim_internal_destroy(a);
 	if (a->registered)
 		auxiliary_device_uninit(&a->aux.adev);
 	sim_adapter_put(a);

@@ -11,6 +11,7 @@
  *              event records, user address-space binding
  *   lun.c      the FC fabric behind the ports: LUN objects, SCSI command
  *              emulation, sense data, thin RAM and file backing
+ *   intlun.c   the AFU's internal LUNs (afu_ctrl internal-LUN mode)
  *   configfs.c run-time creation of adapters and LUNs
  *   debugfs.c  fault-injection knobs
  */
@@ -225,6 +226,7 @@ void sim_adapter_show_stats(struct sim_adapter *a, struct seq_file *m);
  *  - sim_ctx.ev_lock (spinlock, irq-safe) protects ev_pending and dead.
  */
 #define SIM_LISN_MAX		4	/* LISNs 0..3 per context */
+#define SIM_INT_LAYOUTS		4	/* internal-LUN layouts (intlun.c) */
 #define SIM_IOARRIN_DEPTH	64	/* cmd_room of a trapped user context */
 
 enum sim_ctx_state {
@@ -296,6 +298,8 @@ struct sim_adapter {
 	struct cxlflash_aux_dev aux;
 	bool registered;
 	struct sim_fabric fab;
+	/* internal LUNs, one fabric per layout (intlun.c) */
+	struct sim_fabric ifab[SIM_INT_LAYOUTS];
 
 	struct mutex lock;		/* see above */
 	struct sim_ctx *ctxs[SISL_MAX_CONTEXT];
@@ -323,6 +327,10 @@ struct sim_adapter {
 	u64 host_caps;			/* SISL_INTVER_CAP_LUN_PROVISION/AFU_DEBUG */
 	void *dbg_scratch;		/* debug scratch buffer, on first use */
 };
+
+/* intlun.c, for afu.c */
+int sim_internal_init(struct sim_adapter *a);
+void sim_internal_destroy(struct sim_adapter *a);
 
 /* afu.c, for ctx.c */
 void sim_ctx_init_maps(struct sim_adapter *a, unsigned int id);

@@ -59,7 +59,7 @@ GUEST_MODS=(sd_mod sg scsi_debug null_blk ext4 crc32c_generic crc32c_intel
 	    configfs loop virtio_pci virtio_blk 9pnet_virtio 9p)
 
 # Real binaries (not busybox) in the guest, with their libraries.
-GUEST_BINS=(fio sg_inq sg_readcap sg_vpd sg_raw sg_reset sg_turs sg_luns
+GUEST_BINS=(fio sg_inq sg_readcap sg_vpd sg_raw sg_dd sg_reset sg_turs sg_luns
 	    sg_unmap sg_write_same sg_sync sg_requests sg_modes sg_map26 sg_senddiag
 	    lsscsi mke2fs e2fsck dumpe2fs debugfs tune2fs fsck strace kmod
 	    blkdiscard losetup blockdev)

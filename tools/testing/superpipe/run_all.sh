@@ -33,6 +33,8 @@ run "$dir/vlun" "$@"
 run "$dir/compat" "$@"
 run "$dir/lifetime" "$@"
 run "$dir/afu_proto" "$@"
+run "$dir/sgfence" "$@"
+run "$dir/lunmode" "$@"
 run "$dir/hostdev"
 run "$dir/hostdev" -c 50
 echo "# superpipe suite: $failed program(s) failed"

@@ -66,6 +66,13 @@ t_lifetime() {
 	cxl_unload || fail "rmmod after the fork tests: $(lsmod | grep cxlflash)"
 }
 t_afu_proto() { sp_run afu_proto; }
+t_sgfence() { sp_run sgfence; }
+# lunmode: then no error of the driver, sd or the sim in the kernel log
+t_lunmode() {
+	sp_run lunmode
+	_e=$(case_dmesg | grep -Ei 'cxlflash|sd [0-9]|scsi' | grep -Ei 'error|fail|timed out|warn' || true)
+	[ -z "$_e" ] || fail "kernel log after the lun_mode changes: $_e"
+}
 t_afu_proto_ioarrin() { SP_LOAD=sq_mode=0; sp_run afu_proto; }
 
 tap_case "superpipe ioctl_errors: every ioctl's argument checking" t_ioctl_errors 240
@@ -81,5 +88,7 @@ tap_case "superpipe stress: ${STRESS_PROCS:-16} processes x ${STRESS_SECS:-10} s
 tap_case "superpipe vlun: virtual LUN sizes, capacity, isolation, clone, 1 TiB" t_vlun 240
 tap_case "superpipe compat: 4096 handles, REUSE with virtual LUNs, no remanence across modes, 1M-chunk growth" t_sp_compat 300
 tap_case "superpipe lifetime: stale ids, fork, close mid-ioctl, DISABLE race; then rmmod" t_lifetime 300
+tap_case "superpipe sgfence: SG_IO media commands fenced while a handle is open, others pass" t_sgfence 180
+tap_case "lun_mode 1-4: internal LUNs, superpipe rules, back to the external LUNs" t_lunmode 240
 tap_case "superpipe afu_proto: raw SQ/IOARRIN protocol, every command completes once" t_afu_proto 180
 tap_case "superpipe afu_proto, AFU without SQ mode (contexts in IOARRIN mode)" t_afu_proto_ioarrin 180
