@@ -239,7 +239,10 @@ struct cxlflash_cfg {
 
 	bool ws_unmap;			/* WRITE SAME may unmap */
 
-	/* one lun_mode change at a time (its device removal and rescan) */
+	/*
+	 * one lun_mode change at a time (its device removal and rescan);
+	 * also held by the host device's LUN CREATE/DELETE (hostdev.c)
+	 */
 	struct mutex lun_mode_mutex;
 
 	/* state: see eh.c; waiters for the end of a reset sleep on reset_waitq */

@@ -63,6 +63,8 @@ static struct class hostdev_class = {
  * as it uses @cfg; remove takes it for write.  @prov_mutex serialises
  * the provisioning sub-commands of the adapter, so that the capacity
  * checked is the capacity the AFU command sees (taken inside @rwsem).
+ * CREATE and DELETE also hold cfg->lun_mode_mutex (inside @prov_mutex)
+ * so that the LUN mode cannot change under them.
  */
 struct cxlflash_hostdev {
 	struct device dev;
@@ -301,10 +303,21 @@ static int host_lun_provision(struct cxlflash_cfg *cfg, void *arg)
 
 	switch (p->hdr.subcmd) {
 	case HT_CXLFLASH_LUN_PROVISION_SUBCMD_CREATE_LUN:
-		rc = prov_create(cfg, p);
-		break;
 	case HT_CXLFLASH_LUN_PROVISION_SUBCMD_DELETE_LUN:
-		rc = prov_delete(cfg, p);
+		/*
+		 * Provisioned LUNs live behind the FC ports, which an AFU in
+		 * internal-LUN mode does not serve: refused (EINVAL) there.
+		 * lun_mode_mutex keeps the mode from changing under the
+		 * command and the scan or removal that follows it.
+		 */
+		mutex_lock(&cfg->lun_mode_mutex);
+		if (cfg->afu->internal_lun)
+			rc = -EINVAL;
+		else if (p->hdr.subcmd == HT_CXLFLASH_LUN_PROVISION_SUBCMD_DELETE_LUN)
+			rc = prov_delete(cfg, p);
+		else
+			rc = prov_create(cfg, p);
+		mutex_unlock(&cfg->lun_mode_mutex);
 		break;
 	default:
 		if (p->size)

@@ -292,6 +292,53 @@ static void ioctls_internal(struct disk *d, struct disk *d2)
 	free(buf);
 }
 
+/*
+ * The host device of this adapter: /sys/class/cxlflash/cxlflash<N> whose
+ * parent (the AFU's auxiliary device) holds host<host>.  -1 if none.
+ */
+static int host_node_open(void)
+{
+	char path[160];
+	struct stat st;
+
+	for (int n = 0; n < 256; n++) {
+		snprintf(path, sizeof(path), "/sys/class/cxlflash/cxlflash%d/device/host%d",
+			 n, host);
+		if (stat(path, &st))
+			continue;
+		snprintf(path, sizeof(path), "/dev/cxlflash/cxlflash%d", n);
+		return open(path, O_RDWR);
+	}
+	return -1;
+}
+
+/* LUN provisioning is for the FC ports: refused in internal-LUN mode */
+static void provision_internal(void)
+{
+	struct ht_cxlflash_lun_provision p;
+	int fd = host_node_open(), rc;
+
+	if (!tap_ok(fd >= 0, "internal mode: the adapter's host device opens"))
+		return;
+	memset(&p, 0, sizeof(p));
+	p.hdr.subcmd = HT_CXLFLASH_LUN_PROVISION_SUBCMD_CREATE_LUN;
+	p.size = 16;
+	rc = sp_ioctl(fd, HT_CXLFLASH_LUN_PROVISION, &p);
+	tap_ok(rc == -EINVAL && p.lun_id == 0,
+	       "internal mode: LUN_PROVISION CREATE is EINVAL (%s)", strerror(-rc));
+	memset(&p, 0, sizeof(p));
+	p.hdr.subcmd = HT_CXLFLASH_LUN_PROVISION_SUBCMD_DELETE_LUN;
+	rc = sp_ioctl(fd, HT_CXLFLASH_LUN_PROVISION, &p);
+	tap_ok(rc == -EINVAL, "internal mode: LUN_PROVISION DELETE is EINVAL (%s)",
+	       strerror(-rc));
+	memset(&p, 0, sizeof(p));
+	p.hdr.subcmd = HT_CXLFLASH_LUN_PROVISION_SUBCMD_QUERY_PORT;
+	rc = sp_ioctl(fd, HT_CXLFLASH_LUN_PROVISION, &p);
+	tap_ok(rc == 0, "internal mode: LUN_PROVISION QUERY_PORT works (%s)",
+	       strerror(-rc));
+	close(fd);
+}
+
 static void restore(void)
 {
 	if (cur_mode() > 0)
@@ -355,8 +402,10 @@ int main(int argc, char **argv)
 		       d[0].name);
 	}
 	enter_internal(2, d);
-	if (enter_internal(3, d) == 2)
+	if (enter_internal(3, d) == 2) {
 		ioctls_internal(&d[0], &d[1]);
+		provision_internal();
+	}
 	enter_internal(4, d);
 	if (enter_internal(1, d) == 1) {
 		memset(buf, 0, 512);
