@@ -430,10 +430,15 @@ int main(int argc, char **argv)
 			    ext[i].ch, ext[i].id, ext[i].lun, ext[i].wwid))
 			continue;
 		memset(buf, 0, ext[i].bs);
-		tap_ok(back[j].bs == ext[i].bs && back[j].bytes == ext[i].bytes &&
-		       blk_rw(back[j].name, false, buf, ext[i].bs, EXT_LBA) == 0 &&
-		       !memcmp(buf, pat[i], ext[i].bs),
-		       "%s (was %s): same size, its data intact", back[j].name, ext[i].name);
+		rc = blk_rw(back[j].name, false, buf, ext[i].bs, EXT_LBA);
+		if (!tap_ok(back[j].bs == ext[i].bs && back[j].bytes == ext[i].bytes &&
+			    rc == 0 && !memcmp(buf, pat[i], ext[i].bs),
+			    "%s (was %s): same size, its data intact", back[j].name,
+			    ext[i].name))
+			tap_diag("block size %u/%u, bytes %llu/%llu, read %s, data %s",
+				 back[j].bs, ext[i].bs, (unsigned long long)back[j].bytes,
+				 (unsigned long long)ext[i].bytes, strerror(-rc),
+				 memcmp(buf, pat[i], ext[i].bs) ? "differs" : "same");
 		free(pat[i]);
 	}
 	lsscsi_count(next);
