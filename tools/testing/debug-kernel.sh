@@ -159,7 +159,6 @@ do_build_kernel() {
 	if [ -f "$dir/.complete" ]; then
 		return 0
 	fi
-	ensure_build_deps
 	if [ -e "$dir" ]; then
 		log "removing incomplete build $dir"
 		rm -rf "$dir"
@@ -218,6 +217,11 @@ do_build_kernel() {
 }
 
 build_kernel() {
+	# before the key: the key names the installed linux-source version,
+	# and on a fresh machine this installs it (a key computed without it
+	# would differ from the one computed after the build)
+	ensure_build_deps
+	[ -f "$SRC_TAR" ] || die "no $SRC_TAR after installing linux-source-6.1"
 	mkdir -p "$CACHE"
 	local lockf
 	lockf=$CACHE/.lock-$(cache_key)
