@@ -177,7 +177,6 @@ static struct scsi_host_template driver_template = {
 	.can_queue = CXLFLASH_MAX_CMDS,
 	.cmd_per_lun = CXLFLASH_MAX_CMDS,
 	.cmd_size = CXLFLASH_CMD_PRIV_SIZE,
-	.host_tagset = 1,
 	.this_id = -1,
 	.sg_tablesize = 1,
 	.max_sectors = CXLFLASH_MAX_XFER / SECTOR_SIZE,
@@ -254,12 +253,15 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 	host->max_channel = CXLFLASH_NUM_FC_PORTS_PER_BANK - 1;
 	host->unique_id = host->host_no;
 	/*
-	 * One blk-mq hardware context per CPU, all over the one host-wide
-	 * tag set (host_tagset) and all served by the AFU's queues (steer()).
-	 * A hardware context with a single software queue lets blk-mq
-	 * complete a request right where scsi_done() is called, instead of
-	 * raising the BLOCK softirq for it (which, outside an interrupt, is a
-	 * wake-up of ksoftirqd and two context switches per command).
+	 * One blk-mq hardware context per CPU, all served by the AFU's
+	 * queues (steer()).  A hardware context with a single software queue
+	 * lets blk-mq complete a request right where scsi_done() is called,
+	 * instead of raising the BLOCK softirq for it (outside an interrupt,
+	 * a wake-up of ksoftirqd and two context switches per command); and
+	 * with per-context tags the disks default to no I/O scheduler, so an
+	 * unplugged request is issued by its submitter instead of by a
+	 * kblockd worker.  More commands than a ring holds come back busy
+	 * from cxlflash_post() and the midlayer offers them again.
 	 */
 	host->nr_hw_queues = num_possible_cpus();
 

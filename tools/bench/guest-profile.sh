@@ -44,7 +44,7 @@ engine=$(for p in /proc/[0-9]*; do case "$(cat $p/comm 2>/dev/null)" in cxlflash
 host=$(cat /sys/block/$cxl/device/../../../scsi_host/*/proc_name 2>/dev/null)
 echo "# profile: cxlflash=/dev/$cxl scsi_debug=/dev/$sdebug engine pid ${engine:-?} ${SECS}s per run"
 for d in $cxl $sdebug; do
-	for a in nr_requests max_sectors_kb max_segments nomerges rq_affinity; do
+	for a in scheduler nr_requests max_sectors_kb max_segments nomerges rq_affinity; do
 		printf '%s ' "$d:$a=$(cat /sys/block/$d/queue/$a 2>/dev/null)"
 	done
 	echo "hw_queues=$(ls /sys/block/$d/mq | wc -l)"
