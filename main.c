@@ -261,9 +261,11 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 	 * with per-context tags the disks default to no I/O scheduler, so an
 	 * unplugged request is issued by its submitter instead of by a
 	 * kblockd worker.  More commands than a ring holds come back busy
-	 * from cxlflash_post() and the midlayer offers them again.
+	 * from cxlflash_post() and the midlayer offers them again.  Each
+	 * context preallocates can_queue requests, hence the cap.
 	 */
-	host->nr_hw_queues = num_possible_cpus();
+	host->nr_hw_queues = min_t(unsigned int, num_possible_cpus(),
+				   CXLFLASH_MAX_BLK_HWQS);
 
 	cfg = shost_to_cfg(host);
 	cfg_init(cfg, host, adev);

@@ -116,7 +116,9 @@ done
 
 # GRAPH=2: who switches to whom during a 2 s run of the first job
 if [ "$GRAPH" = 2 ] && [ -d $T ]; then
-	set -- $(echo "${JOBS%% *}" | tr ':' ' ')
+	first=${JOBS%% *}
+	[ -n "$first" ] || first=randread:io_uring:1
+	set -- $(echo "$first" | tr ':' ' ')
 	for dev in cxlflash:$cxl scsi_debug:$sdebug; do
 		echo 0 >$T/tracing_on
 		echo nop >$T/current_tracer

@@ -9,7 +9,8 @@
 # RRQ interrupts, softirqs, IPIs, the sim engine's statistics and CPU
 # time); then, unless -G, an ftrace function_graph summary of FUNC
 # (default scsi_queue_rq, DEPTH levels, default 4) per device, or with
-# -S the context switches and wake-ups of the first job, by task.  See tools/bench/README.md.
+# -S the context switches and wake-ups of the first job, by task.
+# -j '' skips the counter runs.  See tools/bench/README.md.
 
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
