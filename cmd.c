@@ -133,7 +133,8 @@ static void cmd_describe(const struct cxlflash_cmd *cmd, struct cmd_desc *d)
 		return;
 	}
 	rq = scsi_cmd_to_rq(scp);
-	d->tag = rq->tag;
+	/* tags are per blk-mq hardware context: hctx << 16 | tag */
+	d->tag = blk_mq_unique_tag(rq);
 	d->opcode = scp->cmnd[0];
 	if (!blk_rq_is_passthrough(rq)) {
 		d->lba = scsi_get_lba(scp);

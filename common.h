@@ -47,6 +47,8 @@
 #define CXLFLASH_RING_SLOTS	CXLFLASH_MAX_CMDS
 
 #define CXLFLASH_MAX_HWQS	8
+/* blk-mq hardware contexts of the SCSI host (one per CPU up to this) */
+#define CXLFLASH_MAX_BLK_HWQS	64
 #define PRIMARY_HWQ		0	/* carries TMFs and AFU commands */
 
 #define MAX_CONTEXT		SISL_MAX_CONTEXT

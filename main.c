@@ -232,6 +232,20 @@ static int cxlflash_probe(struct auxiliary_device *auxdev,
 	host->max_cmd_len = 16;
 	host->max_channel = CXLFLASH_NUM_FC_PORTS_PER_BANK - 1;
 	host->unique_id = host->host_no;
+	/*
+	 * One blk-mq hardware context per CPU, all served by the AFU's
+	 * queues (steer()).  A hardware context with a single software queue
+	 * lets blk-mq complete a request right where scsi_done() is called,
+	 * instead of raising the BLOCK softirq for it (outside an interrupt,
+	 * a wake-up of ksoftirqd and two context switches per command); and
+	 * with per-context tags the disks default to no I/O scheduler, so an
+	 * unplugged request is issued by its submitter instead of by a
+	 * kblockd worker.  More commands than a ring holds come back busy
+	 * from cxlflash_post() and the midlayer offers them again.  Each
+	 * context preallocates can_queue requests, hence the cap.
+	 */
+	host->nr_hw_queues = min_t(unsigned int, num_possible_cpus(),
+				   CXLFLASH_MAX_BLK_HWQS);
 
 	cfg = shost_to_cfg(host);
 	cfg_init(cfg, host, adev);

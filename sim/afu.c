@@ -1211,18 +1211,27 @@ static void sim_engine_globals(struct sim_adapter *a)
 	sim_wr(&g->afu_hb, sim_rd(&g->afu_hb) + 1);
 }
 
-/* One pass over the adapter; adapter lock held.  True if work was done. */
-static bool sim_engine_pass(struct sim_adapter *a)
+/*
+ * One pass over the adapter; adapter lock held.  True if work was done;
+ * *@polled is set when some of it came from a user context, whose stores
+ * the engine only learns of by looking (the driver's kernel contexts kick).
+ */
+static bool sim_engine_pass(struct sim_adapter *a, bool *polled)
 {
 	struct sim_ctx *ctx;
 	bool busy = false;
 
+	*polled = false;
 	if (a->afu_error)
 		return false;
 	sim_engine_globals(a);
-	list_for_each_entry(ctx, &a->started, node)
-		if (!ctx->error)
-			busy |= sim_ctx_service(a, ctx);
+	list_for_each_entry(ctx, &a->started, node) {
+		if (ctx->error || !sim_ctx_service(a, ctx))
+			continue;
+		busy = true;
+		if (!ctx->kernel)
+			*polled = true;
+	}
 	return busy;
 }
 
@@ -1241,9 +1250,16 @@ static void sim_engine_sleep(struct sim_adapter *a, unsigned int us)
 }
 
 /*
- * Adaptive polling: spin while commands were seen in the last SIM_SPIN_NS,
- * then sleep with an exponentially growing timeout up to SIM_SLEEP_MAX_US.
- * A kick ends the sleep at once.
+ * Adaptive polling: spin while user contexts' commands were seen in the
+ * last SIM_SPIN_NS, then sleep with an exponentially growing timeout up to
+ * SIM_SLEEP_MAX_US.  A kick ends the sleep at once.
+ *
+ * Work of kernel contexts, and a kick, only earn one more pass: the driver
+ * kicks after every post, and most of its commands never reach this
+ * thread (sim_ctx_run_inline()).  Spinning on their behalf would hold the
+ * adapter lock in pass after pass, so that the next doorbell's inline
+ * attempt fails, the command comes here, and the spin goes on: a busy
+ * CPU for commands the submitter would have run faster itself.
  *
  * While spinning, the engine steps aside for a short nap whenever another
  * task is runnable on its CPU (as KVM's halt polling does): typically the
@@ -1258,15 +1274,16 @@ static int sim_engine(void *arg)
 	u64 last_busy = 0;
 
 	while (!kthread_should_stop()) {
-		bool busy;
+		bool busy, polled;
 
 		mutex_lock(&a->lock);
-		busy = sim_engine_pass(a);
+		busy = sim_engine_pass(a, &polled);
 		mutex_unlock(&a->lock);
 		atomic64_inc(&a->st_polls);
 
-		if (busy || atomic_xchg(&a->kicked, 0)) {
+		if (polled)
 			last_busy = ktime_get_ns();
+		if (busy || atomic_xchg(&a->kicked, 0)) {
 			sleep_us = 0;
 		} else if (ktime_get_ns() - last_busy >= SIM_SPIN_NS) {
 			sleep_us = clamp_t(unsigned int, sleep_us * 2,
@@ -1306,11 +1323,16 @@ bool sim_ctx_run_inline(struct sim_ctx *ctx)
 	int budget = SIM_CMD_BUDGET;
 	bool drained = false;
 	u64 tail, slot;
+	u32 ran = 0;
 	int port;
 
 	if (!ctx->kernel || READ_ONCE(a->delay_us) ||
-	    atomic_read(&a->drop_next) || !mutex_trylock(&a->lock))
+	    atomic_read(&a->drop_next))
 		return false;
+	if (!mutex_trylock(&a->lock)) {
+		atomic64_inc(&a->st_inline_miss);
+		return false;
+	}
 	if (ctx->state != SIM_CTX_STARTED || ctx->error || a->afu_error)
 		goto out;
 
@@ -1342,11 +1364,13 @@ bool sim_ctx_run_inline(struct sim_ctx *ctx)
 			       slot + SIM_IOARCB_SIZE;
 		sim_wr(&h->sq_head, ctx->sq_head);
 		sim_exec(ctx, &rcb, rcb.ioasa_ea, rcb.ioasa_ea);
+		ran++;
 	}
 	ctx->inline_exec = false;
 	drained = ctx->sq_head == tail;
 	sim_raise_pending(ctx);
 	atomic64_inc(&a->st_inline);
+	atomic64_add(ran, &a->st_inline_cmds);
 out:
 	mutex_unlock(&a->lock);
 	return drained;
@@ -1425,6 +1449,8 @@ struct sim_adapter *sim_adapter_alloc(const char *name,
 	atomic_set(&a->drop_next, 0);
 	atomic64_set(&a->st_cmds, 0);
 	atomic64_set(&a->st_inline, 0);
+	atomic64_set(&a->st_inline_cmds, 0);
+	atomic64_set(&a->st_inline_miss, 0);
 	atomic64_set(&a->st_bytes, 0);
 	atomic64_set(&a->st_polls, 0);
 	atomic64_set(&a->st_sleeps, 0);
@@ -1689,6 +1715,9 @@ void sim_adapter_show_stats(struct sim_adapter *a, struct seq_file *m)
 		   atomic64_read(&a->st_cmds), atomic64_read(&a->st_bytes),
 		   atomic64_read(&a->st_polls), atomic64_read(&a->st_sleeps),
 		   atomic64_read(&a->st_inline));
+	seq_printf(m, "inline_cmds %lld\ninline_miss %lld\n",
+		   atomic64_read(&a->st_inline_cmds),
+		   atomic64_read(&a->st_inline_miss));
 }
 
 /* ---------------------------------------------------------------------- */

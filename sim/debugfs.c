@@ -12,7 +12,7 @@
  *   drop_next   (rw) never complete the next N commands
  *   delay_us    (rw) delay every command by this many microseconds
  *   contexts    (r) started contexts: id, master|user, tgid, completed
- *   stats       (r) commands, bytes, polls, sleeps
+ *   stats       (r) commands, bytes, polls, sleeps, inline doorbells
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>

@@ -321,6 +321,7 @@ struct sim_adapter {
 	u32 delay_us;
 
 	atomic64_t st_cmds, st_bytes, st_polls, st_sleeps, st_inline;
+	atomic64_t st_inline_cmds, st_inline_miss;
 	struct dentry *dbg;
 
 	/* hostcmd.c, engine only (adapter lock) but host_caps (AFU reset) */
