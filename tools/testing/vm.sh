@@ -448,7 +448,7 @@ BENIGN_RE='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic
 # the log keeps them, the terminal does not (VM_VERBOSE=1 shows them).
 NOISE_RE='ACPI|PCI: MMCONFIG|MMCONFIG|clocksource|[Tt][Ss][Cc]|timekeeping watchdog|Marking .* unstable|watchdog.*skew|cs_watchdog|cs_nsec|Power-on or device reset occurred|Unit Attention|unstable|tsc-early|Spectre|MDS|MMIO Stale|RETBleed|x86/fpu|i8042|input: |platform regulatory|Warning: unable to open an initial console|random: crng|Freeing unused|Write protecting|Run /init|Loaded X.509|Key type|NET: Registered|Initializing XFRM|Btrfs|intel_pstate|cpuidle|PM: |workingset|zbud|fb0|amd_pstate'
 
-BAD_RE='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|lockdep|kmemleak|hung_task|blocked for more than|list_add corruption|list_del corruption|general protection fault|Kernel panic|RCU stall|rcu_sched self-detected stall|soft lockup|hard LOCKUP|refcount_t:|BAD page|page allocation failure'
+BAD_RE='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|lockdep|kmemleak|hung_task:|blocked for more than|list_add corruption|list_del corruption|general protection fault|Kernel panic|RCU stall|rcu_sched self-detected stall|soft lockup|hard LOCKUP|refcount_t:|BAD page|page allocation failure'
 
 # [debug-kernel tier] Fault-injection tests (guest/debug/80-fault.sh)
 # bracket their work with kernel log lines "cxlflash-fi: window begin/end";
@@ -546,10 +546,15 @@ cmd_run() {
 	if [ -z "${VM_BIOS+x}" ] && [ -f /usr/share/qemu/qboot.rom ]; then
 		bios=qboot.rom
 	fi
+	# a soft lockup, an RCU stall (what a CPU spinning with preemption off
+	# shows first here) or a task hung for 120 s panics the guest (panic=-1 with
+	# -no-reboot ends QEMU), so the boot fails at once with the backtraces
+	# of every CPU in its log instead of running on to the boot's timeout
+	local watchdog="softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
 	local qemu=(qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -cpu max,la57=off -m "$mem"
 		    -smp "${VM_SMP:-2}" -nographic -no-reboot -nic none ${bios:+-bios "$bios"}
 		    -kernel "$KERNEL" -initrd "$rd/initrd"
-		    -append "console=ttyS0 panic=-1 oops=panic quiet loglevel=5 $append")
+		    -append "console=ttyS0 panic=-1 oops=panic $watchdog quiet loglevel=5 $append")
 	if [ -n "$disk" ]; then
 		if [ ! -e "$disk" ]; then
 			truncate -s 256M "$disk"

@@ -19,7 +19,7 @@
 # when it fails.  Numbering is shared by all files of one boot.
 
 TAP_DIR=${TAP_DIR:-/tmp/tap}
-TAP_BAD_RE='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|lockdep|kmemleak|hung_task|blocked for more than|list_add corruption|list_del corruption|general protection fault|soft lockup|refcount_t:|BAD page|page allocation failure'
+TAP_BAD_RE='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|possible circular locking|lockdep|kmemleak|hung_task:|blocked for more than|list_add corruption|list_del corruption|general protection fault|soft lockup|refcount_t:|BAD page|page allocation failure'
 
 # ---- inside a case ------------------------------------------------------
 

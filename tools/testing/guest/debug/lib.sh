@@ -18,7 +18,7 @@ FI=cxlflash-fi
 # drops the same lines on the host side, inside the "cxlflash-fi: window"
 # markers only.
 # A WARN at fs/proc/* is excused there too: see 80-fault.sh.
-FI_BAD_RE='BUG:|WARNING: (CPU: [0-9]+ PID: [0-9]+ at )?([^Cf]|f[^s]|fs[^/]|fs/[^p]|fs/p[^r]|fs/pr[^o]|fs/pro[^c])|Oops|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|bad unlock balance|suspicious RCU usage|lock held when returning|held lock freed|kmemleak: [0-9]+ new suspected|leak detector disabled|hung_task|blocked for more than|list_add corruption|list_del corruption|general protection fault|soft lockup|refcount_t:|BAD page'
+FI_BAD_RE='BUG:|WARNING: (CPU: [0-9]+ PID: [0-9]+ at )?([^Cf]|f[^s]|fs[^/]|fs/[^p]|fs/p[^r]|fs/pr[^o]|fs/pro[^c])|Oops|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|bad unlock balance|suspicious RCU usage|lock held when returning|held lock freed|kmemleak: [0-9]+ new suspected|leak detector disabled|hung_task:|blocked for more than|list_add corruption|list_del corruption|general protection fault|soft lockup|refcount_t:|BAD page'
 
 kmsg() {
 	echo "$*" >/dev/kmsg
