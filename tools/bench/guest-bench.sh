@@ -15,13 +15,7 @@ modprobe scsi_debug delay=0 dev_size_mb=256 sector_size=4096 || exit 1
 modprobe null_blk nr_devices=1 memory_backed=1 bs=4096 gb=1 || exit 1
 wait_for 20 test -b /dev/nullb0 || { echo "bench: no /dev/nullb0"; exit 1; }
 
-sdebug=""
-for h in /sys/class/scsi_host/host*; do
-	[ "$(cat $h/proc_name)" = scsi_debug ] || continue
-	n=${h##*/host}
-	wait_for 20 sh -c "ls /sys/bus/scsi/devices/$n:*/block/ >/dev/null 2>&1" || true
-	sdebug=$(ls /sys/bus/scsi/devices/$n:*/block/ 2>/dev/null | head -n1)
-done
+sdebug=$(scsi_debug_disk)
 cxl=""
 [ $cxl_ok = 0 ] || cxl=$(cxl_disk 0 0)
 [ -n "$sdebug" ] || { echo "bench: no scsi_debug disk"; exit 1; }
@@ -32,12 +26,7 @@ echo "# bench: cxlflash=/dev/${cxl:-none} scsi_debug=/dev/$sdebug null_blk=/dev/
 # write the region once everywhere so reads hit allocated data
 for d in $cxl $sdebug nullb0; do
 	[ -b /dev/$d ] || continue
-	dd if=/dev/urandom of=/tmp/fill bs=1M count=4 2>/dev/null
-	i=0
-	while [ $i -lt $REGION_MB ]; do
-		dd if=/tmp/fill of=/dev/$d bs=1M seek=$i count=4 oflag=direct 2>/dev/null
-		i=$((i + 4))
-	done
+	fill_region $d $REGION_MB
 done
 
 : >$RES

@@ -30,13 +30,7 @@ T=/sys/kernel/debug/tracing
 
 cxl_load >/tmp/cxl_load.log 2>&1 || { echo "profile: cxlflash does not load"; cat /tmp/cxl_load.log; exit 1; }
 modprobe scsi_debug delay=0 dev_size_mb=256 sector_size=4096 || exit 1
-sdebug=""
-for h in /sys/class/scsi_host/host*; do
-	[ "$(cat $h/proc_name)" = scsi_debug ] || continue
-	n=${h##*/host}
-	wait_for 20 sh -c "ls /sys/bus/scsi/devices/$n:*/block/ >/dev/null 2>&1" || true
-	sdebug=$(ls /sys/bus/scsi/devices/$n:*/block/ 2>/dev/null | head -n1)
-done
+sdebug=$(scsi_debug_disk)
 cxl=$(cxl_disk 0 0)
 [ -n "$cxl" ] && [ -n "$sdebug" ] || { echo "profile: no disks"; exit 1; }
 simdbg=$(ls -d /sys/kernel/debug/cxlflash_sim/*/ 2>/dev/null | head -n1)
@@ -51,13 +45,8 @@ for d in $cxl $sdebug; do
 done
 echo "# $host"
 
-dd if=/dev/urandom of=/tmp/fill bs=1M count=4 2>/dev/null
 for d in $cxl $sdebug; do
-	i=0
-	while [ $i -lt $REGION_MB ]; do
-		dd if=/tmp/fill of=/dev/$d bs=1M seek=$i count=4 oflag=direct 2>/dev/null
-		i=$((i + 4))
-	done
+	fill_region $d $REGION_MB
 done
 
 # one line "name value" per counter

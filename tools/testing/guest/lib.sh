@@ -148,6 +148,28 @@ cxl_disk() {
 	cxl_disks | awk -v p="$1" '$2 == p' | sed -n "$(($2 + 1))p" | awk '{print $4}'
 }
 
+# The disk of a loaded scsi_debug (the benchmarks' peer), waiting up to 20 s
+# for it to appear; empty if there is none.
+scsi_debug_disk() {
+	for _h in /sys/class/scsi_host/host*; do
+		[ "$(cat "$_h/proc_name")" = scsi_debug ] || continue
+		_n=${_h##*/host}
+		wait_for 20 sh -c "ls /sys/bus/scsi/devices/$_n:*/block/ >/dev/null 2>&1" || true
+		ls /sys/bus/scsi/devices/"$_n":*/block/ 2>/dev/null | head -n1
+	done | head -n1
+}
+
+# fill_region DISK MIB: write MIB MiB (a multiple of 4) of random data from
+# LBA 0 of /dev/DISK, so that reads hit allocated data.
+fill_region() {
+	dd if=/dev/urandom of=/tmp/fill bs=1M count=4 2>/dev/null
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		dd if=/tmp/fill of="/dev/$1" bs=1M seek=$_i count=4 oflag=direct 2>/dev/null
+		_i=$((_i + 4))
+	done
+}
+
 # WWID of the addressed logical unit (NAA designator of VPD page 0x83).
 lu_wwid() {
 	sg_vpd -p di "/dev/$1" 2>/dev/null | awk '

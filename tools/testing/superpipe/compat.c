@@ -410,12 +410,8 @@ int main(int argc, char **argv)
 	int orig, orig2 = -1;
 
 	sp_parse_common(argc, argv, &O, "G", opt, NULL, "[-G]");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan_late();
-	if (!sp_pick_luns(&O)) {
-		printf("1..0 # SKIP no cxlflash LUN found\n0 passed, 0 failed\n");
+	if (!sp_tap_start(&O))
 		return 0;
-	}
 	if (!O.dev2 || !strcmp(O.dev2, O.dev))
 		O.dev2 = other_lun();
 	tap_diag("LUN %s, second LUN %s", O.dev, O.dev2 ? O.dev2 : "(none)");

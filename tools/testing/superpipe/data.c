@@ -295,12 +295,8 @@ int main(int argc, char **argv)
 	int orig;
 
 	sp_parse_common(argc, argv, &O, NULL, NULL, NULL, "");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan_late();
-	if (!sp_pick_luns(&O)) {
-		printf("1..0 # SKIP no cxlflash LUN found\n0 passed, 0 failed\n");
+	if (!sp_tap_start(&O))
 		return 0;
-	}
 	tap_diag("LUN %s", O.dev);
 	orig = sp_lun_mode(O.dev);
 	if (orig < 0)

@@ -658,12 +658,8 @@ int main(int argc, char **argv)
 
 	sp_parse_common(argc, argv, &O, "t:s:", opt, NULL,
 			 "[-t SECONDS] [-s ids,fork,close,disable]");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan_late();
-	if (!sp_pick_luns(&O)) {
-		printf("1..0 # SKIP no cxlflash LUN found\n0 passed, 0 failed\n");
+	if (!sp_tap_start(&O))
 		return 0;
-	}
 	if (sp_wwid_hex(O.dev, wwid) || sp_sdev_path(O.dev, p, sizeof(p)))
 		tap_bail("no WWID or sysfs path for %s", O.dev);
 	h = strstr(p, "/host");

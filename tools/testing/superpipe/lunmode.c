@@ -352,12 +352,8 @@ int main(int argc, char **argv)
 	int next, n, ok, rc;
 
 	sp_parse_common(argc, argv, &O, NULL, NULL, NULL, "");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan_late();
-	if (!sp_pick_luns(&O)) {
-		printf("1..0 # SKIP no cxlflash LUN found\n0 passed, 0 failed\n");
+	if (!sp_tap_start(&O))
 		return 0;
-	}
 	host = sp_host_no(O.dev);
 	if (host < 0)
 		tap_bail("no host of %s", O.dev);

@@ -220,12 +220,8 @@ int main(int argc, char **argv)
 
 	sp_parse_common(argc, argv, &O, "a:n:i:F", opt, NULL,
 			"[-a ADAPTER] [-n INJECTIONS] [-i MS] [-F]");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan_late();
-	if (!sp_pick_luns(&O)) {
-		printf("1..0 # SKIP no cxlflash LUN found\n0 passed, 0 failed\n");
+	if (!sp_tap_start(&O))
 		return 0;
-	}
 	if (!ADAPTER) {
 		if (!sp_sim_adapter(adap, sizeof(adap))) {
 			printf("1..0 # SKIP no /sys/kernel/debug/cxlflash_sim/<adapter> (debugfs not mounted?)\n0 passed, 0 failed\n");

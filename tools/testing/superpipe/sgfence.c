@@ -339,12 +339,8 @@ int main(int argc, char **argv)
 	int orig;
 
 	sp_parse_common(argc, argv, &O, NULL, NULL, NULL, "");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	tap_plan_late();
-	if (!sp_pick_luns(&O)) {
-		printf("1..0 # SKIP no cxlflash LUN found\n0 passed, 0 failed\n");
+	if (!sp_tap_start(&O))
 		return 0;
-	}
 	if (!find_sg())
 		tap_bail("no sg node for %s", O.dev);
 	tap_diag("LUN %s, sg node %s", O.dev, sgpath);

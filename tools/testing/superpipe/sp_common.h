@@ -40,6 +40,12 @@ int sp_parse_common(int argc, char **argv, struct sp_opts *o,
 int sp_find_luns(char names[][64], int max);
 /* resolve defaults for o->dev / o->dev2; false if no LUN at all */
 bool sp_pick_luns(struct sp_opts *o);
+/*
+ * the start of a TAP program on the LUNs: stdout line-buffered, the plan
+ * printed at the end, the LUNs picked; false (after printing a SKIP plan)
+ * when there is no cxlflash LUN, and main() then returns 0
+ */
+bool sp_tap_start(struct sp_opts *o);
 /* the scsi_device sysfs directory of @dev */
 int sp_sdev_path(const char *dev, char *out, size_t len);
 /* read device/mode: 1 superpipe, 0 legacy, -errno */
