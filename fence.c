@@ -30,6 +30,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blk_types.h>
+#include <linux/rcupdate.h>
 
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
@@ -121,9 +122,15 @@ bool cxlflash_cdb_media(const u8 *cdb)
  */
 bool cxlflash_lun_fenced(struct scsi_device *sdev)
 {
-	struct llun_info *lli = READ_ONCE(sdev->hostdata);
+	struct llun_info *lli;
+	bool fenced;
 
-	return lli && READ_ONCE(lli->parent->mode) != MODE_NONE;
+	/* a deleted LUN's records are freed after a grace period */
+	rcu_read_lock();
+	lli = READ_ONCE(sdev->hostdata);
+	fenced = lli && READ_ONCE(lli->parent->mode) != MODE_NONE;
+	rcu_read_unlock();
+	return fenced;
 }
 
 /**

@@ -113,9 +113,29 @@ struct llun_info *find_and_create_lun(struct scsi_device *sdev, u8 *wwid)
 
 	lli->parent = gli;
 	list_add(&lli->list, &cfg->lluns);
+	gli->nr_lluns++;
 	if (new_gli)
 		list_add(&gli->list, &global.gluns);
 	return lli;
+}
+
+/*
+ * Free an adapter's record of a LUN, and the global record with the last
+ * adapter record on it.  Nothing may use them but lockless fence readers
+ * (see struct llun_info).  Called with global.mutex held.
+ */
+static void free_records_locked(struct llun_info *lli)
+{
+	struct glun_info *gli = lli->parent;
+
+	list_del(&lli->list);
+	kfree_rcu(lli, rcu);
+	if (--gli->nr_lluns)
+		return;
+	list_del(&gli->list);
+	cxlflash_ba_terminate(&gli->blka);
+	mutex_destroy(&gli->mutex);
+	kfree_rcu(gli, rcu);
 }
 
 /**
@@ -154,11 +174,11 @@ void cxlflash_lun_put(struct llun_info *lli)
  * NAA designator in VPD page 0x83 the WWID must be that one, so that one
  * record can never describe two LUNs.
  */
-static int check_wwid(struct scsi_device *sdev, const u8 *wwid)
+static bool sdev_naa_wwid(struct scsi_device *sdev, u8 *wwid)
 {
 	const struct scsi_vpd *vpd;
 	const u8 *d, *end;
-	int rc = 0;
+	bool found = false;
 
 	rcu_read_lock();
 	vpd = rcu_dereference(sdev->vpd_pg83);
@@ -168,21 +188,29 @@ static int check_wwid(struct scsi_device *sdev, const u8 *wwid)
 	d = vpd->data + 4;
 	end = vpd->data + min_t(size_t, vpd->len,
 				4 + get_unaligned_be16(&vpd->data[2]));
-	rc = -EINVAL;
 	while (d + 4 <= end && d + 4 + d[3] <= end) {
 		/* NAA designator (type 3), 16 bytes, LUN association */
 		if ((d[1] & 0x0F) == 0x3 && ((d[1] >> 4) & 0x3) == 0 &&
 		    d[3] == CXLFLASH_WWID_LEN) {
-			if (!memcmp(d + 4, wwid, CXLFLASH_WWID_LEN))
-				rc = 0;
-			goto out;
+			memcpy(wwid, d + 4, CXLFLASH_WWID_LEN);
+			found = true;
+			break;
 		}
 		d += 4 + d[3];
 	}
-	rc = 0;		/* no 16-byte NAA designator to compare with */
 out:
 	rcu_read_unlock();
-	return rc;
+	return found;
+}
+
+static int check_wwid(struct scsi_device *sdev, const u8 *wwid)
+{
+	u8 naa[CXLFLASH_WWID_LEN];
+
+	/* no 16-byte NAA designator to compare with: any WWID */
+	if (!sdev_naa_wwid(sdev, naa))
+		return 0;
+	return memcmp(naa, wwid, CXLFLASH_WWID_LEN) ? -EINVAL : 0;
 }
 
 /**
@@ -297,26 +325,39 @@ int cxlflash_lun_busy(struct scsi_device *sdev)
 }
 
 /**
- * cxlflash_lun_forget_path() - take a deleted LUN's path out of the superpipe
+ * cxlflash_lun_forget_path() - forget a LUN deleted through the host device
  * @sdev: SCSI device about to be removed.
  *
- * As MANAGE_LUN DISABLE_SUPERPIPE when the path is idle.  A path that
- * became busy since cxlflash_lun_busy() keeps its record: the record
- * lives as long as the adapter, so its users only see I/O errors.
+ * As MANAGE_LUN DISABLE_SUPERPIPE when the path is idle.  When no other
+ * path of the adapter is enabled for the LUN either, the adapter's record
+ * of it goes too (a record made by MANAGE_LUN without flags as well), and
+ * the global record with the last adapter's: a deleted LUN leaves nothing
+ * behind, and a later LUN never inherits its capacity.  A path that became
+ * busy since cxlflash_lun_busy() keeps its record, which then lives until
+ * the adapter goes; its users only see I/O errors.
  */
 void cxlflash_lun_forget_path(struct scsi_device *sdev)
 {
+	struct cxlflash_cfg *cfg = shost_to_cfg(sdev->host);
+	u8 wwid[CXLFLASH_WWID_LEN];
 	u32 chan = sdev->channel;
 	struct llun_info *lli;
 
 	mutex_lock(&global.mutex);
 	lli = sdev->hostdata;
-	if (lli && !cxlflash_lun_busy_locked(lli)) {
+	if (lli) {
+		if (cxlflash_lun_busy_locked(lli))
+			goto out;
 		WRITE_ONCE(sdev->hostdata, NULL);
 		lli->port_sel &= ~(1U << chan);
 		if (lli->port_sel == 0)
-			cxlflash_release_luntable(shost_to_cfg(sdev->host), lli);
+			cxlflash_release_luntable(cfg, lli);
+	} else if (sdev_naa_wwid(sdev, wwid)) {
+		lli = lookup_local(cfg, wwid);
 	}
+	if (lli && lli->port_sel == 0 && !cxlflash_lun_busy_locked(lli))
+		free_records_locked(lli);
+out:
 	mutex_unlock(&global.mutex);
 }
 
@@ -368,10 +409,8 @@ void cxlflash_term_local_luns(struct cxlflash_cfg *cfg)
 	struct llun_info *lli, *tmp;
 
 	mutex_lock(&global.mutex);
-	list_for_each_entry_safe(lli, tmp, &cfg->lluns, list) {
-		list_del(&lli->list);
-		kfree(lli);
-	}
+	list_for_each_entry_safe(lli, tmp, &cfg->lluns, list)
+		free_records_locked(lli);
 	mutex_unlock(&global.mutex);
 }
 

@@ -42,19 +42,29 @@ struct glun_info {
 	u8 wwid[CXLFLASH_WWID_LEN];
 	struct mutex mutex;		/* mode, users, max_lba, blk_len */
 	struct blka blka;		/* virtual LUN chunks */
+	unsigned int nr_lluns;		/* adapter records on it, global.mutex */
 	struct list_head list;		/* on global.gluns */
+	struct rcu_head rcu;
 };
 
 /*
  * A LUN as one adapter knows it: its id on each port it was enabled on
  * and its slot in the AFU's LUN tables.  Protected by global.mutex.
  *
- * Lifetime: allocated by the first MANAGE_LUN naming the WWID, freed only
- * when the adapter goes (cxlflash_term_local_luns()), so a pointer to it
- * stays valid while the adapter exists.  sdev->hostdata points at it while
- * the path is enabled for the superpipe; it is read once per ioctl, by the
- * dispatcher, under global.mutex (cxlflash_lun_get()), and that binding is
- * passed to the handler: a handler never reads sdev->hostdata itself.
+ * Lifetime: allocated by the first MANAGE_LUN naming the WWID; freed when
+ * the adapter goes (cxlflash_term_local_luns()) or when the LUN is deleted
+ * through the host device while no path, context, handle or ioctl uses it
+ * (cxlflash_lun_forget_path()).  Whoever holds a pointer to it holds one of
+ * those: an ioctl binding (ioctls), a context's lun_access (attach_cnt), a
+ * handle (parent->mode), or global.mutex.  The one lockless reader, the
+ * fence on the I/O path, reads sdev->hostdata under rcu_read_lock(), and
+ * both records are freed after a grace period.  The global record goes
+ * with the last adapter record on it (nr_lluns).
+ *
+ * sdev->hostdata points at it while the path is enabled for the superpipe;
+ * it is read once per ioctl, by the dispatcher, under global.mutex
+ * (cxlflash_lun_get()), and that binding is passed to the handler: a
+ * handler never reads sdev->hostdata itself.
  * MANAGE_LUN DISABLE clears hostdata under global.mutex only when no ioctl
  * holds a binding (ioctls == 0) and no context has the LUN attached
  * (attach_cnt == 0), else it fails with -EBUSY.
@@ -70,6 +80,7 @@ struct llun_info {
 	u8 wwid[CXLFLASH_WWID_LEN];
 	struct glun_info *parent;
 	struct list_head list;		/* on cfg->lluns */
+	struct rcu_head rcu;
 };
 
 /* One LUN attached to a context */

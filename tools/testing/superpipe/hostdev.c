@@ -21,7 +21,8 @@
  *        (EBUSY) while the disk is open and, closed, while the context
  *        has the LUN; the RHT entry read back through AFU debug is the
  *        one USER_DIRECT made; a virtual LUN's RHT entry and LXT too;
- *        release + detach, then delete: the disk goes;
+ *        release + detach, then delete: the disk and the driver's
+ *        record of the LUN go (also for a LUN MANAGE_LUN only registered);
  *     5. ext4 on a new LUN: delete refused while mounted, fine after;
  *     6. AFU debug: a 256 KiB pattern written to the scratch buffer and
  *        read back, at an offset too; engine and port statistics;
@@ -119,6 +120,27 @@ static void wwid_hex(const uint8_t *w, char out[33])
 {
 	for (int i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", w[i]);
+}
+
+/*
+ * Does the driver keep a record of the LUN with WWID @w (a line of
+ * debugfs cxlflash/luns)?  1 yes, 0 no, -1 the file is not readable.
+ */
+static int lun_record(const uint8_t *w)
+{
+	char hex[33], line[512];
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/cxlflash/luns", "r");
+	if (!f)
+		return -1;
+	wwid_hex(w, hex);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, hex, 32) && line[32] == ' ')
+			found = 1;
+	fclose(f);
+	return found;
 }
 
 /* the cxlflash disk with WWID @hex, "" if none */
@@ -540,7 +562,8 @@ static void t_superpipe(int fd)
 	if (!tap_ok(make_lun(fd, 131072, &p, dev), "superpipe: new LUN %s", dev))
 		return;
 	rc = sp_set_superpipe(dev, true);
-	tap_ok(rc == 0 && sp_lun_mode(dev) == 1, "MANAGE_LUN superpipe (%d)", rc);
+	tap_ok(rc == 0 && sp_lun_mode(dev) == 1 && lun_record(p.wwid) == 1,
+	       "MANAGE_LUN superpipe (%d), the driver has a record of the LUN", rc);
 	dfd = sp_open_dev(dev);
 	rc = sp_attach(dfd, O_RDWR, 0, &a);
 	rc = rc ?: sp_udirect(dfd, a.context_id, &rh, &last);
@@ -590,6 +613,28 @@ static void t_superpipe(int fd)
 	tap_ok(rc == 0, "RELEASE + DETACH (%d)", rc);
 	rc = delete(fd, p.lun_id);
 	tap_ok(rc == 0 && disk_gone(dev), "delete after detach: %s gone (%d)", dev, rc);
+	tap_ok(lun_record(p.wwid) == 0, "the deleted LUN's record is gone (%d)",
+	       lun_record(p.wwid));
+}
+
+/* a LUN only registered by MANAGE_LUN (no flags) leaves no record either */
+static void t_registered(int fd)
+{
+	struct ht_cxlflash_lun_provision p;
+	char dev[64];
+	int dfd, rc;
+
+	if (!tap_ok(make_lun(fd, 4096, &p, dev), "registered: new LUN %s", dev))
+		return;
+	dfd = sp_open_dev(dev);
+	rc = dfd < 0 ? dfd : sp_manage_lun(dfd, dev, 0);
+	if (dfd >= 0)
+		close(dfd);
+	tap_ok(rc == 0 && sp_lun_mode(dev) == 0 && lun_record(p.wwid) == 1,
+	       "MANAGE_LUN without flags: a record, the path legacy (%d)", rc);
+	rc = delete(fd, p.lun_id);
+	tap_ok(rc == 0 && disk_gone(dev) && lun_record(p.wwid) == 0,
+	       "delete: %s and its record gone (%d)", dev, rc);
 }
 
 static void t_mounted(int fd)
@@ -723,6 +768,7 @@ int main(int argc, char **argv)
 		t_dbg_data(fd);
 		t_create(fd);
 		t_superpipe(fd);
+		t_registered(fd);
 		t_mounted(fd);
 	}
 	if (fd >= 0)
