@@ -486,12 +486,20 @@ static int recover_locked(struct cf_ctx *ctx, uint64_t reason)
 	return rc;
 }
 
-/* context reset after a timeout or a synchronous error */
+/*
+ * Context reset after a timeout or a synchronous error.  A reset slower
+ * than CF_RESET_POLL_MS asks the driver (RECOVER_AFU): a context it
+ * replaced is set up anew there; one it finds fine is still resetting, and
+ * going on would let the reset empty the queues under the re-issued
+ * commands, so the poll goes on, CF_RECOVER_TRIES rounds at the most,
+ * after which the context is given up (-ENOTCONN).
+ */
 static int ctx_reset_locked(struct cf_ctx *ctx)
 {
 	unsigned int reg = ctx->sq_mode ? SISL_R_SQ_CTX_RESET : SISL_R_IOARRIN;
 	uint64_t t0 = cf_now_ms(), v;
-	unsigned int spins = 0;
+	unsigned int spins = 0, rounds = 0;
+	int rc;
 
 	cf_mmio_write(ctx, reg, 1);
 	for (;;) {
@@ -500,8 +508,19 @@ static int ctx_reset_locked(struct cf_ctx *ctx)
 			return recover_locked(ctx, 2);
 		if (!(v & 1))
 			break;
-		if (cf_now_ms() - t0 > CF_RESET_POLL_MS)
-			return recover_locked(ctx, 3);
+		if (cf_now_ms() - t0 > CF_RESET_POLL_MS) {
+			rc = recover_locked(ctx, 3);
+			if (rc)
+				return rc;
+			if (++rounds == CF_RECOVER_TRIES) {
+				ctx->dead = -ENOTCONN;
+				fail_all_locked(ctx, ctx->dead);
+				return ctx->dead;
+			}
+			t0 = cf_now_ms();
+			spins = 0;
+			continue;
+		}
 		if (++spins > 1000)
 			short_sleep_us(50);
 		else

@@ -5,7 +5,8 @@
  * the command engine driven against an emulated AFU thread that speaks the
  * per-context host map (SQ mode at high queue depth with out-of-order
  * completions, IOARRIN mode at QD1), with fault injection: unit attention,
- * busy, dropped command (timeout -> context reset), dead context
+ * busy, dropped command (timeout -> context reset), a context reset
+ * slower than the library's poll and one that never ends, dead context
  * (all-ones MMIO -> recovery), translation errors.  Output is TAP.
  */
 #include <errno.h>
@@ -196,6 +197,9 @@ struct fake {
 	/* fault injection (consumed by the AFU thread) */
 	volatile int ua, busy, drop, afu_rc, kill;
 	volatile int dead;
+	/* a context reset takes reset_ms (from reset_seen) */
+	volatile unsigned int reset_ms;
+	uint64_t reset_seen;
 	/* pending completions (shuffled) */
 	uint64_t pend_ea[8];
 	struct sisl_ioasa pend_sa[8];
@@ -319,6 +323,17 @@ static void *afu_thread(void *arg)
 		if (F.sq) {
 			uint64_t start, end, tail;
 
+			if ((reg(SISL_R_SQ_CTX_RESET) & 1) && F.reset_ms) {
+				if (!F.reset_seen)
+					F.reset_seen = cf_now_ms();
+				if (cf_now_ms() - F.reset_seen < F.reset_ms) {
+					/* a slow reset: nothing runs meanwhile */
+					pthread_mutex_unlock(&F.lock);
+					usleep(100);
+					continue;
+				}
+				F.reset_seen = 0;
+			}
 			if (reg(SISL_R_SQ_CTX_RESET) & 1) {
 				/* ring empty until the client rewrites the tail */
 				F.npend = 0;
@@ -637,6 +652,29 @@ static void test_faults(void)
 	OK(rc == 0 && !memcmp(w, r, BS) && st.timeouts == st0.timeouts + 1,
 	   "dropped command: timeout, context reset, re-issue (rc %d, timeouts %llu)",
 	   rc, (unsigned long long)(st.timeouts - st0.timeouts));
+
+	/*
+	 * a context reset slower than the library's reset poll (2 s):
+	 * RECOVER_AFU finds the context fine, so the reset is still running;
+	 * the library must wait for it and re-issue once, not go on and time
+	 * out again when the reset empties the queues under it
+	 */
+	{
+		int rec0 = F.recovers;
+
+		cflash_stats(L, &st0);
+		F.reset_ms = 2600;
+		F.drop = 1;
+		rc = cflash_read(L, r, 10, 1);
+		F.reset_ms = 0;
+		cflash_stats(L, &st);
+		OK(rc == 0 && !memcmp(w, r, BS) && st.timeouts == st0.timeouts + 1 &&
+		   F.recovers == rec0 + 1 && st.ctx_resets == st0.ctx_resets,
+		   "slow context reset: waited for, one timeout, one RECOVER_AFU, context kept "
+		   "(rc %d, timeouts %llu, recovers %d, resets %llu)", rc,
+		   (unsigned long long)(st.timeouts - st0.timeouts), F.recovers - rec0,
+		   (unsigned long long)(st.ctx_resets - st0.ctx_resets));
+	}
 	cflash_set_timeout(L, 30000);
 
 	/* dead context: all-ones MMIO -> RECOVER_AFU -> new context */
@@ -680,6 +718,24 @@ static void test_faults(void)
 	OK(cflash_write(L, w, 10, 1) == -ENODEV, "later I/O fails fast with the same error");
 	free(w);
 	free(r);
+}
+
+/* a context reset that never ends: the context is given up, not used */
+static void test_reset_never(void)
+{
+	uint8_t *b = aligned_alloc(4096, BS);
+	int rc, rc2;
+
+	cflash_set_timeout(L, 150);
+	F.reset_ms = 1000000;
+	F.drop = 1;
+	rc = cflash_read(L, b, 10, 1);
+	rc2 = cflash_write(L, b, 10, 1);
+	OK(rc == -ENOTCONN && rc2 == -ENOTCONN && F.recovers == 4,
+	   "context reset that never ends: -ENOTCONN after 4 RECOVER_AFU rounds, "
+	   "later I/O fails fast (rc %d, %d, recovers %d)", rc, rc2, F.recovers);
+	F.reset_ms = 0;
+	free(b);
 }
 
 static void test_misuse(void)
@@ -750,6 +806,10 @@ int main(void)
 	test_threads();
 	test_misuse();
 	test_faults();
+	fake_stop();
+
+	fake_start(true);
+	test_reset_never();
 	fake_stop();
 
 	fake_start(false);
