@@ -146,6 +146,13 @@ static struct scsi_host_template driver_template = {
 	.proc_name = CXLFLASH_NAME,
 	.info = cxlflash_driver_info,
 	.ioctl = cxlflash_ioctl,
+#ifdef CONFIG_COMPAT
+	/*
+	 * A 32-bit process's DK_CXLFLASH_* ioctls: the structures and numbers
+	 * are the same for both ABIs and the midlayer passes compat_ptr(arg).
+	 */
+	.compat_ioctl = cxlflash_ioctl,
+#endif
 	.queuecommand = cxlflash_queuecommand,
 	.eh_abort_handler = cxlflash_eh_abort,
 	.eh_device_reset_handler = cxlflash_eh_device_reset,

@@ -52,7 +52,7 @@ PROG=vm.sh
 
 APT_PKGS=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	  fio sg3-utils lsscsi e2fsprogs sparse cpio kmod strace xz-utils make
-	  gcc libc6-dev util-linux perl)
+	  gcc libc6-dev gcc-multilib util-linux perl)
 
 # Debian modules the guest may load (plus their dependencies).
 GUEST_MODS=(sd_mod sg scsi_debug null_blk ext4 crc32c_generic crc32c_intel

@@ -35,6 +35,7 @@ run "$dir/lifetime" "$@"
 run "$dir/afu_proto" "$@"
 run "$dir/sgfence" "$@"
 run "$dir/lunmode" "$@"
+run "$dir/compat32" "$@"
 run "$dir/hostdev"
 run "$dir/hostdev" -c 50
 echo "# superpipe suite: $failed program(s) failed"

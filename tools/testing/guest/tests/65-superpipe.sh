@@ -74,6 +74,7 @@ t_lunmode() {
 	[ -z "$_e" ] || fail "kernel log after the lun_mode changes: $_e"
 }
 t_afu_proto_ioarrin() { SP_LOAD=sq_mode=0; sp_run afu_proto; }
+t_compat32() { sp_run compat32; }
 
 tap_case "superpipe ioctl_errors: every ioctl's argument checking" t_ioctl_errors 240
 tap_case "superpipe appclose: application-close model of fd2" t_appclose 180
@@ -92,3 +93,4 @@ tap_case "superpipe sgfence: SG_IO media commands fenced while a handle is open,
 tap_case "lun_mode 1-4: internal LUNs, superpipe rules, back to the external LUNs" t_lunmode 240
 tap_case "superpipe afu_proto: raw SQ/IOARRIN protocol, every command completes once" t_afu_proto 180
 tap_case "superpipe afu_proto, AFU without SQ mode (contexts in IOARRIN mode)" t_afu_proto_ioarrin 180
+tap_case "superpipe compat32: DK and host-device ioctls from a 32-bit process" t_compat32 120
