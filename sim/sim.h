@@ -4,13 +4,19 @@
  *
  * Internal header shared by the files of the emulator:
  *   main.c     module init/exit, default adapter from module parameters
- *   afu.c      adapter object, MMIO (problem-state area), command engine
- *              (IOARRIN and SQ consumption, RHT/LXT translation, IOASA and
- *              RRQ write-back), AFU commands, IRQ domain, backend ops
+ *   afu.c      adapter object, MMIO (problem-state area) and AFU reset,
+ *              host memory access, IRQ domain, backend ops, fault knobs
+ *   exec.c     command execution: port choice, RHT/LXT translation, AFU
+ *              commands and TMFs, IOASA and RRQ write-back
+ *   engine.c   the engine thread: IOARRIN and SQ consumption, context
+ *              resets, global registers; the inline doorbell
  *   ctx.c      contexts: master and user, adapter fd (read/poll/mmap),
  *              event records, user address-space binding
- *   lun.c      the FC fabric behind the ports: LUN objects, SCSI command
- *              emulation, sense data, thin RAM and file backing
+ *   lun.c      the FC fabric behind the ports: LUN objects, unit
+ *              attentions, configuration, provisioned LUNs (lun.h is
+ *              private to lun.c, scsi.c and store.c)
+ *   scsi.c     SCSI command emulation and sense data
+ *   store.c    thin RAM and file backing of a LUN's data
  *   intlun.c   the AFU's internal LUNs (afu_ctrl internal-LUN mode)
  *   configfs.c run-time creation of adapters and LUNs
  *   debugfs.c  fault-injection knobs
@@ -41,7 +47,7 @@ struct file;
 /*
  * The buffer of one command, addressed either in kernel space (master
  * contexts) or in the user address space of the issuing context, which the
- * engine has adopted with kthread_use_mm() before calling into lun.c.
+ * engine has adopted with kthread_use_mm() before calling into scsi.c.
  */
 struct sim_xfer {
 	void *kbuf;			/* kernel buffer, or NULL */
@@ -374,5 +380,50 @@ bool sim_ctx_fifo_pop(struct sim_ctx *ctx, u64 *ea);
 bool sim_ctx_fifo_take_overflow(struct sim_ctx *ctx);
 void sim_ctx_fifo_flush(struct sim_ctx *ctx);
 void sim_ctx_mailbox_taken(struct sim_ctx *ctx);
+
+/* ---- afu.c, exec.c, engine.c ---- */
+
+#define SIM_IOARCB_SIZE		64
+#define SIM_RRQ_ENTRY_SIZE	8
+
+/* Register access: the PSA is memory, big-endian by architecture */
+
+static inline u64 sim_rd(const __be64 *reg)
+{
+	return be64_to_cpu(READ_ONCE(*reg));
+}
+
+static inline void sim_wr(__be64 *reg, u64 val)
+{
+	WRITE_ONCE(*reg, cpu_to_be64(val));
+}
+
+/* Atomically take a register's value and replace it (host-written regs). */
+static inline u64 sim_xchg(__be64 *reg, u64 val)
+{
+	u64 old = xchg((__force u64 *)reg, (__force u64)cpu_to_be64(val));
+
+	return be64_to_cpu((__force __be64)old);
+}
+
+static inline bool sim_cmpxchg(__be64 *reg, u64 old, u64 val)
+{
+	u64 o = (__force u64)cpu_to_be64(old);
+
+	return cmpxchg((__force u64 *)reg, o,
+		       (__force u64)cpu_to_be64(val)) == o;
+}
+
+struct sim_fabric *sim_active_fabric(struct sim_adapter *a);
+int sim_kernel_probe(u64 ea, size_t n);
+int sim_host_write_u64(struct sim_ctx *ctx, u64 ea, u64 val);
+void sim_raise(struct sim_ctx *ctx, unsigned int lisn);
+void sim_sync_error(struct sim_ctx *ctx, u64 bits);
+void sim_raise_async(struct sim_adapter *a);
+int sim_pick_port(struct sim_adapter *a, u64 mask, struct sisl_ioasa *sa);
+void sim_exec(struct sim_ctx *ctx, const struct sisl_ioarcb *rcb,
+	      u64 ioasa_ea, u64 rrq_val);
+void sim_raise_pending(struct sim_ctx *ctx);
+int sim_engine(void *arg);
 
 #endif /* _CXLFLASH_SIM_H */
