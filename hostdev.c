@@ -266,10 +266,9 @@ static int prov_delete(struct cxlflash_cfg *cfg,
 		goto out;
 	dev_info(cfg->dev, "port %u: LUN %016llx deleted\n", p->port,
 		 p->lun_id);
-	if (sdev) {
-		cxlflash_lun_forget_path(sdev);
+	/* the LUN's records go with the device (cxlflash_lun_forget_path()) */
+	if (sdev)
 		scsi_remove_device(sdev);
-	}
 out:
 	if (sdev)
 		scsi_device_put(sdev);

@@ -325,16 +325,17 @@ int cxlflash_lun_busy(struct scsi_device *sdev)
 }
 
 /**
- * cxlflash_lun_forget_path() - forget a LUN deleted through the host device
- * @sdev: SCSI device about to be removed.
+ * cxlflash_lun_forget_path() - forget a path that goes away
+ * @sdev: SCSI device being removed (the host template's slave_destroy).
  *
  * As MANAGE_LUN DISABLE_SUPERPIPE when the path is idle.  When no other
  * path of the adapter is enabled for the LUN either, the adapter's record
  * of it goes too (a record made by MANAGE_LUN without flags as well), and
  * the global record with the last adapter's: a deleted LUN leaves nothing
- * behind, and a later LUN never inherits its capacity.  A path that became
- * busy since cxlflash_lun_busy() keeps its record, which then lives until
- * the adapter goes; its users only see I/O errors.
+ * behind, and a LUN that comes back never inherits a stale capacity.  A
+ * path in use (handles, attached contexts, ioctls in flight) keeps its
+ * record, which then lives until the adapter goes; its users see I/O
+ * errors once the LUN is gone.
  */
 void cxlflash_lun_forget_path(struct scsi_device *sdev)
 {

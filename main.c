@@ -140,6 +140,16 @@ static int cxlflash_change_queue_depth(struct scsi_device *sdev, int qdepth)
 	return scsi_change_queue_depth(sdev, min(qdepth, CXLFLASH_MAX_CMDS));
 }
 
+/*
+ * A SCSI device goes (deleted through sysfs or the host device, a lun_mode
+ * change, the adapter's removal): an idle superpipe path of it is disabled
+ * and a LUN record nothing uses any more is freed.
+ */
+static void cxlflash_slave_destroy(struct scsi_device *sdev)
+{
+	cxlflash_lun_forget_path(sdev);
+}
+
 static struct scsi_host_template driver_template = {
 	.module = THIS_MODULE,
 	.name = CXLFLASH_ADAPTER_NAME,
@@ -157,6 +167,7 @@ static struct scsi_host_template driver_template = {
 	.eh_abort_handler = cxlflash_eh_abort,
 	.eh_device_reset_handler = cxlflash_eh_device_reset,
 	.eh_host_reset_handler = cxlflash_eh_host_reset,
+	.slave_destroy = cxlflash_slave_destroy,
 	.change_queue_depth = cxlflash_change_queue_depth,
 	.can_queue = CXLFLASH_MAX_CMDS,
 	.cmd_per_lun = CXLFLASH_MAX_CMDS,

@@ -52,9 +52,9 @@ struct glun_info {
  * and its slot in the AFU's LUN tables.  Protected by global.mutex.
  *
  * Lifetime: allocated by the first MANAGE_LUN naming the WWID; freed when
- * the adapter goes (cxlflash_term_local_luns()) or when the LUN is deleted
- * through the host device while no path, context, handle or ioctl uses it
- * (cxlflash_lun_forget_path()).  Whoever holds a pointer to it holds one of
+ * the adapter goes (cxlflash_term_local_luns()) or when a SCSI device of
+ * the LUN is removed while no enabled path, context, handle or ioctl uses
+ * it (cxlflash_lun_forget_path()).  Whoever holds a pointer to it holds one of
  * those: an ioctl binding (ioctls), a context's lun_access (attach_cnt), a
  * handle (parent->mode), or global.mutex.  The one lockless reader, the
  * fence on the I/O path, reads sdev->hostdata under rcu_read_lock(), and

@@ -19,9 +19,13 @@
  *           and other ioctls on the same LUN for a few seconds: no oops
  *           (the harness fails on any kernel splat), every errno from the
  *           documented set (defect 1).
+ *  delete   the administrator deletes the idle, superpipe-enabled path
+ *           (sysfs delete): the driver's record of the LUN goes with it;
+ *           after a rescan the path is back, legacy, and can be enabled
+ *           and attached again with the LUN's full capacity.
  *
  * usage: lifetime [-d /dev/sdX] [-t SECONDS (disable race, default 5)]
- *                 [-s ids,fork,close,disable (the parts to run; default all)] [-v]
+ *                 [-s ids,fork,close,disable,delete (the parts to run; default all)] [-v]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +49,7 @@ static int race_secs = 5;
 static char wwid[33];
 static int host_no = -1;
 static char sim_adap[256];
-static const char *parts = "ids,fork,close,disable";
+static const char *parts = "ids,fork,close,disable,delete";
 
 static bool part(const char *name)
 {
@@ -636,6 +640,86 @@ static void test_disable(void)
 	sp_set_superpipe(O.dev, true);
 }
 
+/* ------------------------------------------------------------------ */
+/* delete: the administrator deletes a path                            */
+/* ------------------------------------------------------------------ */
+
+/* the disk of SCSI device directory @sdev ("" if none) in @dev */
+static void disk_of_sdev(const char *sdev, char *dev, size_t len)
+{
+	char names[64][64], p[4096];
+	int n = sp_find_luns(names, 64);
+
+	dev[0] = 0;
+	for (int i = 0; i < n; i++)
+		if (!sp_sdev_path(names[i], p, sizeof(p)) && !strcmp(p, sdev)) {
+			snprintf(dev, len, "%.63s", names[i]);
+			return;
+		}
+}
+
+static void test_delete(void)
+{
+	static char newdev[64];
+	char sdev[4096], path[4096 + 16], hostscan[128], dev[64];
+	struct dk_cxlflash_attach a;
+	uint64_t rh, last = 0, last2 = 0;
+	struct sp_lunrec r;
+	int fd, rc, i;
+
+	if (sp_sdev_path(O.dev, sdev, sizeof(sdev))) {
+		tap_ok(false, "delete: sysfs path of %s", O.dev);
+		return;
+	}
+	/* idle, but in the AFU's LUN table: one direct handle made and released */
+	fd = sp_open_dev(O.dev);
+	rc = fd < 0 ? fd : sp_attach(fd, O_RDWR, 0, &a);
+	rc = rc ?: sp_udirect(fd, a.context_id, &rh, &last);
+	rc = rc ?: sp_release(fd, a.context_id, rh);
+	rc = rc ?: sp_detach(fd, a.context_id);
+	if (!rc)
+		close((int)a.adap_fd);
+	if (fd >= 0)
+		close(fd);
+	tap_ok(rc == 0 && sp_lunrec(wwid, &r), "delete: %s used and idle, the driver has its record (%d)",
+	       O.dev, rc);
+
+	snprintf(path, sizeof(path), "%s/delete", sdev);
+	rc = sp_write_file(path, "1");
+	for (i = 0; i < 100 && access(O.dev, F_OK) == 0; i++)
+		sp_msleep(50);
+	tap_ok(rc == 0 && access(O.dev, F_OK) != 0 && !sp_lunrec(wwid, &r),
+	       "delete: %s deleted through sysfs, its LUN record gone (%d)", O.dev, rc);
+
+	snprintf(hostscan, sizeof(hostscan), "/sys/class/scsi_host/host%d/scan", host_no);
+	rc = sp_write_file(hostscan, "- - -");
+	dev[0] = 0;
+	for (i = 0; i < 200 && !dev[0]; i++) {
+		disk_of_sdev(sdev, dev, sizeof(dev));
+		if (!dev[0])
+			sp_msleep(50);
+	}
+	if (!tap_ok(rc == 0 && dev[0] && sp_lun_mode(dev) == 0,
+		    "delete: rescan brings the path back as %s, legacy (%d)", dev[0] ? dev : "-", rc))
+		return;
+	snprintf(newdev, sizeof(newdev), "%s", dev);
+	O.dev = newdev;
+
+	rc = sp_set_superpipe(O.dev, true);
+	fd = sp_open_dev(O.dev);
+	rc = rc ?: fd < 0 ? fd : sp_attach(fd, O_RDWR, 0, &a);
+	rc = rc ?: sp_udirect(fd, a.context_id, &rh, &last2);
+	rc = rc ?: sp_release(fd, a.context_id, rh);
+	rc = rc ?: sp_detach(fd, a.context_id);
+	if (!rc)
+		close((int)a.adap_fd);
+	if (fd >= 0)
+		close(fd);
+	tap_ok(rc == 0 && last2 == last && sp_lunrec(wwid, &r),
+	       "delete: enabled and attached again, last LBA %llu as before, a new record (%d)",
+	       (unsigned long long)last2, rc);
+}
+
 static int opt(int o, const char *arg, void *priv)
 {
 	(void)priv;
@@ -657,7 +741,7 @@ int main(int argc, char **argv)
 	int orig;
 
 	sp_parse_common(argc, argv, &O, "t:s:", opt, NULL,
-			 "[-t SECONDS] [-s ids,fork,close,disable]");
+			 "[-t SECONDS] [-s ids,fork,close,disable,delete]");
 	if (!sp_tap_start(&O))
 		return 0;
 	if (sp_wwid_hex(O.dev, wwid) || sp_sdev_path(O.dev, p, sizeof(p)))
@@ -689,6 +773,8 @@ int main(int argc, char **argv)
 	}
 	if (part("disable"))
 		test_disable();
+	if (part("delete"))
+		test_delete();
 
 	if (orig == 0)
 		sp_set_superpipe(O.dev, false);
