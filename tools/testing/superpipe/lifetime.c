@@ -658,29 +658,38 @@ static void disk_of_sdev(const char *sdev, char *dev, size_t len)
 		}
 }
 
-static void test_delete(void)
+/* ATTACH, USER_DIRECT (its last LBA in @last), RELEASE, DETACH on @dev */
+static int use_direct(const char *dev, uint64_t *last)
 {
-	static char newdev[64];
-	char sdev[4096], path[4096 + 16], hostscan[128], dev[64];
 	struct dk_cxlflash_attach a;
-	uint64_t rh, last = 0, last2 = 0;
-	struct sp_lunrec r;
-	int fd, rc, i;
+	int fd = sp_open_dev(dev), rc;
+	uint64_t rh;
 
-	if (sp_sdev_path(O.dev, sdev, sizeof(sdev))) {
-		tap_ok(false, "delete: sysfs path of %s", O.dev);
-		return;
-	}
-	/* idle, but in the AFU's LUN table: one direct handle made and released */
-	fd = sp_open_dev(O.dev);
 	rc = fd < 0 ? fd : sp_attach(fd, O_RDWR, 0, &a);
-	rc = rc ?: sp_udirect(fd, a.context_id, &rh, &last);
+	rc = rc ?: sp_udirect(fd, a.context_id, &rh, last);
 	rc = rc ?: sp_release(fd, a.context_id, rh);
 	rc = rc ?: sp_detach(fd, a.context_id);
 	if (!rc)
 		close((int)a.adap_fd);
 	if (fd >= 0)
 		close(fd);
+	return rc;
+}
+
+static void test_delete(void)
+{
+	static char newdev[64];
+	char sdev[4096], path[4096 + 16], hostscan[128], dev[64];
+	uint64_t last = 0, last2 = 0;
+	struct sp_lunrec r;
+	int rc, i;
+
+	if (sp_sdev_path(O.dev, sdev, sizeof(sdev))) {
+		tap_ok(false, "delete: sysfs path of %s", O.dev);
+		return;
+	}
+	/* idle, but in the AFU's LUN table: one direct handle made and released */
+	rc = use_direct(O.dev, &last);
 	tap_ok(rc == 0 && sp_lunrec(wwid, &r), "delete: %s used and idle, the driver has its record (%d)",
 	       O.dev, rc);
 
@@ -706,15 +715,7 @@ static void test_delete(void)
 	O.dev = newdev;
 
 	rc = sp_set_superpipe(O.dev, true);
-	fd = sp_open_dev(O.dev);
-	rc = rc ?: fd < 0 ? fd : sp_attach(fd, O_RDWR, 0, &a);
-	rc = rc ?: sp_udirect(fd, a.context_id, &rh, &last2);
-	rc = rc ?: sp_release(fd, a.context_id, rh);
-	rc = rc ?: sp_detach(fd, a.context_id);
-	if (!rc)
-		close((int)a.adap_fd);
-	if (fd >= 0)
-		close(fd);
+	rc = rc ?: use_direct(O.dev, &last2);
 	tap_ok(rc == 0 && last2 == last && sp_lunrec(wwid, &r),
 	       "delete: enabled and attached again, last LBA %llu as before, a new record (%d)",
 	       (unsigned long long)last2, rc);
