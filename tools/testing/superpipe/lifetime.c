@@ -20,7 +20,8 @@
  *           (the harness fails on any kernel splat), every errno from the
  *           documented set (defect 1).
  *  delete   the administrator deletes the idle, superpipe-enabled path
- *           (sysfs delete): the driver's record of the LUN goes with it;
+ *           (sysfs delete), the LUN's only enabled one (other paths are
+ *           made legacy meanwhile): the driver's record goes with it;
  *           after a rescan the path is back, legacy, and can be enabled
  *           and attached again with the LUN's full capacity.
  *
@@ -676,6 +677,33 @@ static int use_direct(const char *dev, uint64_t *last)
 	return rc;
 }
 
+/*
+ * Switch the LUN's other paths (same WWID, e.g. through the other port)
+ * that earlier programs left in superpipe mode to legacy (@on false), or
+ * back (@on true): the record goes only with the last enabled path.
+ */
+static void other_paths(bool on)
+{
+	static char names[64][64];
+	static bool was[64];
+	static int n;
+	char w[33];
+
+	if (!on)
+		n = sp_find_luns(names, 64);
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(names[i], O.dev) || sp_wwid_hex(names[i], w) || strcmp(w, wwid))
+			continue;
+		if (!on) {
+			was[i] = sp_lun_mode(names[i]) == 1;
+			if (was[i] && sp_set_superpipe(names[i], false))
+				tap_diag("delete: cannot disable %s", names[i]);
+		} else if (was[i]) {
+			sp_set_superpipe(names[i], true);
+		}
+	}
+}
+
 static void test_delete(void)
 {
 	static char newdev[64];
@@ -688,6 +716,7 @@ static void test_delete(void)
 		tap_ok(false, "delete: sysfs path of %s", O.dev);
 		return;
 	}
+	other_paths(false);
 	/* idle, but in the AFU's LUN table: one direct handle made and released */
 	rc = use_direct(O.dev, &last);
 	tap_ok(rc == 0 && sp_lunrec(wwid, &r), "delete: %s used and idle, the driver has its record (%d)",
@@ -709,8 +738,10 @@ static void test_delete(void)
 			sp_msleep(50);
 	}
 	if (!tap_ok(rc == 0 && dev[0] && sp_lun_mode(dev) == 0,
-		    "delete: rescan brings the path back as %s, legacy (%d)", dev[0] ? dev : "-", rc))
+		    "delete: rescan brings the path back as %s, legacy (%d)", dev[0] ? dev : "-", rc)) {
+		other_paths(true);
 		return;
+	}
 	snprintf(newdev, sizeof(newdev), "%s", dev);
 	O.dev = newdev;
 
@@ -719,6 +750,7 @@ static void test_delete(void)
 	tap_ok(rc == 0 && last2 == last && sp_lunrec(wwid, &r),
 	       "delete: enabled and attached again, last LBA %llu as before, a new record (%d)",
 	       (unsigned long long)last2, rc);
+	other_paths(true);
 }
 
 static int opt(int o, const char *arg, void *priv)
