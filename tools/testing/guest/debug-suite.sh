@@ -10,7 +10,7 @@
 #   2. debug/10-kunit.sh     the KUnit suites built into cxlflash.ko
 #   3. tests/*.sh            load/unload, legacy I/O, ext4, fio, the
 #                            superpipe C tests, configfs, the race and
-#                            fuzz tiers, the lifetime/compat/afu_proto
+#                            fuzz tiers, the lifetime/compat/compat32/afu_proto
 #                            regression tests, tracepoints, the host
 #                            device (50 LUN create/delete cycles, unbind
 #                            with an fd open) (the cases in DEBUG_CASES below;
@@ -24,7 +24,7 @@
 . "$GUEST_DIR/lib.sh"
 
 # cases of the default suite that run here (function names)
-DEBUG_CASES='^(t_load_default|t_count|t_channels|t_inquiry|t_wwid|t_rw_offsets|t_cross_port|t_isolation|t_ext4|t_libaio_4k_32|t_uring_128k_32|t_ioctl_errors|t_appclose|t_data|t_nosys_qd32|t_recovery|t_stress|t_vlun|t_tib_configfs|t_lifetime|t_sp_compat|t_afu_proto|t_afu_proto_ioarrin|t_trace_cmd|t_trace_ctx_vlun|t_hostdev|t_hostdev_unbind|t_prov_cycles|t_race_[a-z_]+|t_fuzz|t_race_fuzz_unload|t_unload_idle)$'
+DEBUG_CASES='^(t_load_default|t_count|t_channels|t_inquiry|t_wwid|t_rw_offsets|t_cross_port|t_isolation|t_ext4|t_libaio_4k_32|t_uring_128k_32|t_ioctl_errors|t_appclose|t_data|t_nosys_qd32|t_recovery|t_stress|t_vlun|t_tib_configfs|t_lifetime|t_sp_compat|t_compat32|t_afu_proto|t_afu_proto_ioarrin|t_trace_cmd|t_trace_ctx_vlun|t_hostdev|t_hostdev_unbind|t_prov_cycles|t_race_[a-z_]+|t_fuzz|t_race_fuzz_unload|t_unload_idle)$'
 STRESS_PROCS=${STRESS_PROCS:-4}
 STRESS_SECS=${STRESS_SECS:-5}
 export STRESS_PROCS STRESS_SECS
