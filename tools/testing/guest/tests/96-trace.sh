@@ -7,10 +7,24 @@ SIMDBG=/sys/kernel/debug/cxlflash_sim
 EXAMPLES=${EXAMPLES:-/usr/local/libexec/libcflash/examples}
 TR=/sys/kernel/tracing
 
+# Enabling the first event normally also hooks sched_switch and
+# sched_wakeup to record task names (options/record-cmd), and disabling the
+# last one unhooks them: both patch the static calls in __schedule() and the
+# wake-up paths (text_poke_bp, int3 plus an IPI to every CPU).  Under QEMU
+# TCG that patching deadlocked a CPU spinning on the int3 in __schedule()
+# with interrupts off against the patching CPU waiting for its IPI (an RCU
+# stall and the harness's panic in one CI run, with that backtrace; most
+# likely the soft lockup of an earlier one).  Reproduced by toggling
+# events/cxlflash/enable under fio: the guest hung after 50 and 150
+# toggles with record-cmd on, and 2 x 400 toggles passed with it off
+# (the cxlflash tracepoint sites, patched either way, busy all along).
+# The cases read no task names, so record-cmd is off while our events are
+# on and no scheduler code is patched.
 trace_on() {	# trace_on EVENT...
 	[ -d $TR/events ] || mount -t tracefs nodev $TR 2>/dev/null
 	[ -d $TR/events/cxlflash ] || fail "no events/cxlflash in tracefs"
 	echo 0 >$TR/tracing_on
+	echo 0 >$TR/options/record-cmd || fail "cannot turn off options/record-cmd"
 	echo >$TR/trace
 	for _e in "$@"; do
 		echo 1 >$TR/events/cxlflash/$_e/enable || fail "cannot enable $_e"
@@ -21,6 +35,8 @@ trace_on() {	# trace_on EVENT...
 trace_off() {
 	echo 0 >$TR/tracing_on
 	echo 0 >$TR/events/cxlflash/enable
+	# with no event enabled this patches nothing
+	echo 1 >$TR/options/record-cmd
 	grep -v '^#' $TR/trace >/tmp/trace.txt
 }
 
