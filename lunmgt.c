@@ -324,6 +324,30 @@ int cxlflash_lun_busy(struct scsi_device *sdev)
 	return rc;
 }
 
+/*
+ * Does a SCSI device of the host other than @gone point at @lli?  port_sel
+ * has one bit per port, so two devices of one LUN on a port (a target
+ * reporting one WWID twice) would hide each other.  The host's device list
+ * holds every device until it is released, after its slave_destroy.
+ * Called with global.mutex held (hostdata is written under it).
+ */
+static bool lun_still_bound(struct Scsi_Host *host, struct llun_info *lli,
+			    struct scsi_device *gone)
+{
+	struct scsi_device *s;
+	unsigned long flags;
+	bool bound = false;
+
+	spin_lock_irqsave(host->host_lock, flags);
+	list_for_each_entry(s, &host->__devices, siblings)
+		if (s != gone && READ_ONCE(s->hostdata) == lli) {
+			bound = true;
+			break;
+		}
+	spin_unlock_irqrestore(host->host_lock, flags);
+	return bound;
+}
+
 /**
  * cxlflash_lun_forget_path() - forget a path that goes away
  * @sdev: SCSI device being removed (the host template's slave_destroy).
@@ -356,7 +380,8 @@ void cxlflash_lun_forget_path(struct scsi_device *sdev)
 	} else if (sdev_naa_wwid(sdev, wwid)) {
 		lli = lookup_local(cfg, wwid);
 	}
-	if (lli && lli->port_sel == 0 && !cxlflash_lun_busy_locked(lli))
+	if (lli && lli->port_sel == 0 && !cxlflash_lun_busy_locked(lli) &&
+	    !lun_still_bound(sdev->host, lli, sdev))
 		free_records_locked(lli);
 out:
 	mutex_unlock(&global.mutex);
